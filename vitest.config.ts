@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit and integration tests run under Node. Processes (forks), not worker threads: the native
+// modules (SQLCipher, keytar) and the crash tests' child processes behave as in production.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    exclude: ['test/e2e/**', 'test/bench/**', 'node_modules/**'],
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Never let a test's console output be the place PHI leaks: tests assert on captured logs.
+    silent: false,
+  },
+});

@@ -31,6 +31,8 @@ export const PolicySchema = z
     breakGlassMinutes: z.number().int().min(5).max(240).default(60),
     breakGlassReasons: z.array(z.enum(BREAK_GLASS_REASONS)).min(1).default(['ETREAT', 'BTG']),
     breakGlassMinJustificationChars: z.number().int().min(10).max(500).default(20),
+    /** Desktop shell: false stops the app's own update checks (IT deploys every version itself). Absent = on. */
+    autoUpdate: z.boolean().optional(),
   })
   .strict();
 

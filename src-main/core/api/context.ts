@@ -1,0 +1,31 @@
+/**
+ * Everything a handler may use. Built once by the workstation (the composition root); handlers
+ * receive it and never reach for globals, so tests build the same thing with fakes where they must.
+ */
+import type { EhrEvent, SyncStatus, ConflictSummary } from '../../../src-shared/api';
+import type { SessionPolicy } from '../session/policy';
+import type { AuditWriter } from '../audit';
+import type { AccountStore, AuthServer, Authenticator } from '../auth';
+import type { Clock, SessionManager } from '../session';
+import type { Vault } from '../vault';
+
+/** What the sync.* channels need from the sync engine (adapted in the workstation). */
+export interface SyncPort {
+  status(): SyncStatus;
+  syncNow(): Promise<SyncStatus>;
+  conflicts(): ConflictSummary[];
+  resolveConflict(conflictId: string, choice: 'local' | 'server'): Promise<SyncStatus>;
+}
+
+export interface ApiContext {
+  vault: Vault;
+  sessions: SessionManager;
+  auth: Authenticator;
+  accounts: AccountStore;
+  audit: AuditWriter;
+  policy: SessionPolicy;
+  clock: Clock;
+  server: AuthServer | null;
+  sync: SyncPort | null;
+  emit(event: EhrEvent): void;
+}

@@ -1,0 +1,23 @@
+/** The handler table: one handler per channel of the EhrApi contract (the compiler checks none is missing). */
+import type { HandlerTable } from '../handler';
+import { auditHandlers } from './audit';
+import { authHandlers } from './auth';
+import { breakGlassHandlers } from './break-glass';
+import { draftHandlers } from './drafts';
+import { patientHandlers } from './patients';
+import { printExportHandlers } from './print-export';
+import { recordHandlers } from './records';
+import { syncHandlers } from './sync';
+import { userHandlers } from './users';
+
+export const handlers: HandlerTable = {
+  ...authHandlers,
+  ...patientHandlers,
+  ...recordHandlers,
+  ...draftHandlers,
+  ...syncHandlers,
+  ...breakGlassHandlers,
+  ...auditHandlers,
+  ...printExportHandlers,
+  ...userHandlers,
+};

@@ -1,0 +1,52 @@
+/** sync.*: status and conflicts of the sync engine; resolving a conflict is a write to that chart. */
+import { rolesMayEver } from '../../../../src-shared/access';
+import { RECORD_TYPES, type SyncStatus } from '../../../../src-shared/api';
+import type { ApiContext } from '../context';
+import type { HandlerTable } from '../handler';
+import { accessTo, ensurePatientAccess } from '../guard';
+import { notFound } from '../errors';
+import { isAccessible } from '../../../../src-shared/access';
+
+const disabled = (ctx: ApiContext): SyncStatus => ({
+  state: 'disabled',
+  pendingMutations: ctx.vault.outbox.count(),
+  conflicts: ctx.vault.resources.listByStatus('conflict', 1000).length,
+  lastSyncAt: null,
+  message: 'No sync server is configured on this workstation.',
+});
+
+const anySession = (): boolean => true;
+
+export const syncHandlers: Pick<HandlerTable, 'sync.status' | 'sync.now' | 'sync.conflicts' | 'sync.resolve'> = {
+  'sync.status': {
+    allow: anySession,
+    patient: false,
+    run: (ctx) => (ctx.sync ? ctx.sync.status() : disabled(ctx)),
+  },
+  'sync.now': {
+    allow: anySession,
+    patient: false,
+    run: (ctx) => (ctx.sync ? ctx.sync.syncNow() : disabled(ctx)),
+  },
+  'sync.conflicts': {
+    allow: (roles) => rolesMayEver(roles, 'u', RECORD_TYPES),
+    patient: false,
+    run(ctx, { session }) {
+      // Only conflicts in charts the user may open (ids only, but still a hint about a patient).
+      const all = ctx.sync ? ctx.sync.conflicts() : [];
+      return all.filter((c) => isAccessible(accessTo(ctx, session, c.patientId)));
+    },
+  },
+  'sync.resolve': {
+    allow: (roles) => rolesMayEver(roles, 'u', RECORD_TYPES),
+    patient: false,
+    async run(ctx, { input, session, actor }) {
+      const conflict = ctx.sync?.conflicts().find((c) => c.conflictId === input.conflictId);
+      if (!ctx.sync || !conflict) throw notFound('conflict');
+      ensurePatientAccess(ctx, session, actor, conflict.patientId);
+      const status = await ctx.sync.resolveConflict(input.conflictId, input.choice);
+      ctx.audit.record(actor, { type: 'conflict-resolved', patientId: conflict.patientId, resourceRefs: [`${conflict.resourceType}/${conflict.recordId}`], reasonCode: input.choice });
+      return status;
+    },
+  },
+};

@@ -1,0 +1,4 @@
+export { createApi, MAX_INPUT_BYTES, type Api } from './dispatcher';
+export type { ApiContext, SyncPort } from './context';
+export { handlers } from './handlers';
+export { toApiError } from './errors';

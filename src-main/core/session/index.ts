@@ -1,0 +1,3 @@
+export * from './clock';
+export * from './session-manager';
+export * from './policy';

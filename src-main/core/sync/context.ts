@@ -1,0 +1,33 @@
+/** What every part of the sync engine works with; built once by createSyncEngine. */
+import type { Vault } from '../vault';
+import type { DataKeyService } from '../crypto/data-keys';
+import type { BackoffOptions } from './backoff';
+import type { ServerClient } from './server-client';
+
+export interface SyncContext {
+  vault: Vault;
+  client: ServerClient;
+  keys: DataKeyService;
+  deviceId: string;
+  now: () => Date;
+  backoff: BackoffOptions;
+  /** Mutations per push request (the server accepts up to LIMITS.pushBatch). */
+  pushBatch: number;
+  /** Records per pull page (up to LIMITS.pullLimitMax). */
+  pullLimit: number;
+  /** Audit entries per ingest request (up to LIMITS.auditBatch). */
+  auditBatch: number;
+  signal?: AbortSignal;
+}
+
+/** kv keys the engine owns (values are ids, counts and times: never PHI). */
+export const KV = {
+  pullCursor: 'sync.pull.cursor',
+  pullReceived: 'sync.pull.received',
+  lastSuccessAt: 'sync.lastSuccessAt',
+  dataAsOf: 'sync.dataAsOf',
+  rebase: (recordId: string) => `sync.rebase.${recordId}`,
+  auditRejected: 'sync.audit.rejected',
+  scope: 'sync.scope',
+  skipped: 'sync.pull.skipped',
+} as const;

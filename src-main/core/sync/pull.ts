@@ -1,0 +1,101 @@
+/**
+ * Pulling what colleagues wrote: cursor-based, resumable after a kill, one vault transaction per page.
+ *
+ * Each page is opened first (data keys may need a network fetch), then stored together with the
+ * next cursor in ONE transaction: a kill mid-page leaves the old cursor and none of the page, so
+ * the restart pulls that page again. Records that cannot be opened (integrity) or fail FHIR
+ * validation are skipped by id and counted in status, never half-stored.
+ */
+import type { Envelope } from '../../../src-shared/node/envelope';
+import { EhrError } from '../../../src-shared/errors';
+import type { PulledRecord } from '../../../src-shared/sync/sync';
+import { KV, type SyncContext } from './context';
+import { isTransient } from './http-json';
+import { applyServerRecord, openRecord, type Tombstone } from './records';
+import type { Resource } from '@medplum/fhirtypes';
+
+export interface PullProgress {
+  done: number;
+  total: number;
+}
+
+export interface PullReport {
+  received: number;
+  stored: number;
+  skipped: number;
+  pages: number;
+}
+
+interface Opened {
+  record: PulledRecord;
+  value: Resource | Tombstone;
+}
+
+/** Skipped records are kept by id (and reason code) for the admin, capped so the list cannot grow without bound. */
+function noteSkipped(ctx: SyncContext, recordId: string, code: string): void {
+  const list = ctx.vault.kv.getJson<{ recordId: string; code: string }[]>(KV.skipped) ?? [];
+  if (!list.some((s) => s.recordId === recordId)) ctx.vault.kv.setJson(KV.skipped, [...list, { recordId, code }].slice(-1000));
+}
+
+async function openPage(ctx: SyncContext, records: PulledRecord[]): Promise<{ opened: Opened[]; failed: { recordId: string; code: string }[] }> {
+  const opened: Opened[] = [];
+  const failed: { recordId: string; code: string }[] = [];
+  for (const record of records) {
+    const env = record.envelope as Envelope;
+    try {
+      const key = await ctx.keys.openingKey(env.patientId, env.keyId);
+      opened.push({ record, value: openRecord(env, key) });
+    } catch (e) {
+      if (isTransient(e)) throw e;
+      failed.push({ recordId: env.recordId, code: e instanceof EhrError ? e.code : 'INTERNAL' });
+    }
+  }
+  return { opened, failed };
+}
+
+/** Pulls every page from the saved cursor until the server has no more. Transient errors propagate (cursor kept). */
+export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgress) => void): Promise<PullReport> {
+  const { vault } = ctx;
+  const report: PullReport = { received: 0, stored: 0, skipped: 0, pages: 0 };
+  const startedAt = ctx.now().toISOString();
+  const seenPatients = new Set<string>();
+  let done = Number(vault.kv.get(KV.pullReceived) ?? '0');
+  for (;;) {
+    if (ctx.signal?.aborted) return report;
+    const cursor = vault.kv.get(KV.pullCursor) ?? undefined;
+    const page = await ctx.client.pull({ ...(cursor ? { cursor } : {}), limit: ctx.pullLimit }, { signal: ctx.signal });
+    const { opened, failed } = await openPage(ctx, page.records);
+    vault.transaction(() => {
+      for (const { record, value } of opened) {
+        try {
+          const outcome = applyServerRecord(vault, record.envelope as Envelope, record.meta, value);
+          if (outcome === 'stored' || outcome === 'deleted') report.stored++;
+          seenPatients.add(record.envelope.patientId);
+        } catch (e) {
+          // Only a validation refusal is skipped; storage failures abort the page (and keep the cursor).
+          if (!(e instanceof EhrError) || e.code !== 'INVALID') throw e;
+          failed.push({ recordId: record.envelope.recordId, code: e.code });
+        }
+      }
+      for (const f of failed) noteSkipped(ctx, f.recordId, f.code);
+      done += page.records.length;
+      vault.kv.set(KV.pullCursor, page.nextCursor);
+      vault.kv.set(KV.pullReceived, String(page.hasMore ? done : 0));
+    });
+    report.received += page.records.length;
+    report.skipped += failed.length;
+    report.pages++;
+    onProgress?.({ done, total: Math.max(page.total, done) });
+    if (!page.hasMore) break;
+  }
+  markDataAsOf(ctx, seenPatients, startedAt);
+  return report;
+}
+
+/** "Data as of": the time the last complete pull began, per patient in scope (or seen in it). */
+function markDataAsOf(ctx: SyncContext, seen: Set<string>, at: string): void {
+  const scope = ctx.vault.kv.getJson<{ patientIds: string[] }>(KV.scope)?.patientIds ?? [];
+  const map = ctx.vault.kv.getJson<Record<string, string>>(KV.dataAsOf) ?? {};
+  for (const p of [...scope, ...seen]) map[p] = at;
+  ctx.vault.kv.setJson(KV.dataAsOf, map);
+}

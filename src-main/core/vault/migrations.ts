@@ -1,0 +1,142 @@
+/**
+ * Versioned schema migrations, tracked in PRAGMA user_version. Each migration runs in its own
+ * transaction, so a crash leaves the vault at the previous version, never half-migrated.
+ * Append new migrations at the end; never edit one that has shipped.
+ */
+import type { Db } from './connection';
+import { VaultError } from './errors';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'patients + search index, resources, drafts, outbox, audit log, data keys, verifiers, kv',
+    sql: `
+      CREATE TABLE patients (
+        id TEXT PRIMARY KEY,
+        mrn TEXT NOT NULL,
+        mrn_norm TEXT NOT NULL UNIQUE,
+        given_names TEXT NOT NULL,
+        family_name TEXT NOT NULL,
+        birth_date TEXT NOT NULL,
+        gender TEXT,
+        restricted INTEGER NOT NULL DEFAULT 0,
+        version INTEGER NOT NULL DEFAULT 0,
+        json TEXT,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX patients_birth_date ON patients(birth_date);
+      -- One row per normalised name token (lower case, accents stripped): prefix search is a range scan.
+      CREATE TABLE patient_name_tokens (
+        token TEXT NOT NULL,
+        patient_id TEXT NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+        PRIMARY KEY (token, patient_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX patient_name_tokens_patient ON patient_name_tokens(patient_id);
+
+      CREATE TABLE resources (
+        id TEXT PRIMARY KEY,
+        patient_id TEXT,
+        resource_type TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('synced', 'pending', 'conflict', 'deleted')),
+        json TEXT NOT NULL,
+        conflict_json TEXT,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX resources_patient ON resources(patient_id, resource_type);
+      CREATE INDEX resources_unsynced ON resources(status) WHERE status <> 'synced';
+
+      CREATE TABLE drafts (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        patient_id TEXT,
+        resource_type TEXT,
+        json TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX drafts_user ON drafts(user_id, patient_id);
+
+      CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        mutation_id TEXT NOT NULL UNIQUE,
+        record_id TEXT NOT NULL,
+        patient_id TEXT,
+        resource_type TEXT NOT NULL,
+        base_version INTEGER NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('create', 'update', 'delete')),
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX outbox_due ON outbox(next_attempt_at);
+
+      CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        signature TEXT NOT NULL,
+        at TEXT NOT NULL,
+        type TEXT NOT NULL,
+        patient_id TEXT,
+        entry TEXT NOT NULL,
+        pushed INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX audit_unpushed ON audit_log(seq) WHERE pushed = 0;
+      -- Append-only: only the pushed flag may change, and only from 0 to 1; nothing is deleted.
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      CREATE TRIGGER audit_log_no_edit BEFORE UPDATE OF seq, device_id, prev_hash, hash, signature, at, type, patient_id, entry ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      CREATE TRIGGER audit_log_no_unpush BEFORE UPDATE OF pushed ON audit_log WHEN NEW.pushed < OLD.pushed
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+
+      CREATE TABLE data_keys (
+        patient_id TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        key BLOB NOT NULL,
+        expires_at TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (patient_id, key_id)
+      );
+
+      CREATE TABLE verifiers (
+        user_id TEXT PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        display_name TEXT,
+        hash TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        last_online_login_at TEXT NOT NULL,
+        failed_count INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT
+      );
+
+      CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** Brings the schema up to SCHEMA_VERSION; refuses a vault written by a newer app version. */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
+  if (current > latest) throw new VaultError('SCHEMA_TOO_NEW', { schema: current, supported: latest });
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version=${m.version}`);
+    })();
+  }
+  return db.pragma('user_version', { simple: true }) as number;
+}

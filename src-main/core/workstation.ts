@@ -1,0 +1,149 @@
+/**
+ * The workstation core: the single composition root the Electron shell, the renderer's e2e fixture
+ * and integration tests all use. It opens the vault (key from the OS keychain), and wires the
+ * session state machine, login, access checks, the audit writer and the API handlers, plus the
+ * sync engine when a server is configured.
+ *
+ *   const ws = await createWorkstation({ dataDir, keyStore, policy, server: { url, fingerprint } });
+ *   await ws.invoke('auth.login', { username, password });   // -> { ok: true, value: SessionStatus }
+ *   ws.onEvent((e) => forward(e));                            // lock warning, locked, break-glass expired...
+ *   ws.lockNow('screen-lock');                                // OS screen lock / suspend
+ */
+import { randomUUID } from 'node:crypto';
+import type { ApiResult, EhrEvent, LockReason } from '../../src-shared/api';
+import type { Policy } from '../../src-shared/policy';
+import { createBreakGlassAlertQueue, type BreakGlassAlertQueue } from './access';
+import { createApi, handlers, type SyncPort } from './api';
+import { AuditWriter } from './audit';
+import { Authenticator, authServerFromClient, createVaultAccountStore, type Argon2Cost, type AuthServer } from './auth';
+import type { KeyStore } from './keychain';
+import { SessionManager, sessionPolicy, systemClock, type Clock, type SessionPolicy, type UserSession } from './session';
+import { createServerClient, type ServerClient } from './sync/server-client';
+import { openVault, type Vault } from './vault';
+
+export interface WorkstationOptions {
+  /** Folder of the vault (vault.db + meta). */
+  dataDir: string;
+  keyStore: KeyStore;
+  /** The IT policy (the shell passes the validated one; tests may pass only the fields they change). */
+  policy?: Partial<Policy>;
+  /** The sync server; without it login is offline-only and sync is disabled. */
+  server?: { url: string; fingerprint: string } | null;
+  /** Replaces the HTTPS server client for login/break-glass (tests: a fake server). */
+  authServer?: AuthServer;
+  /** Builds the sync engine once the vault and the server client exist (the sync area's createSyncEngine, adapted). */
+  createSync?: (deps: { vault: Vault; client: ServerClient | null; deviceId: string; emit: (e: EhrEvent) => void }) => WorkstationSync;
+  /** Injectable time (tests: FakeClock). */
+  clock?: Clock;
+  nativeBinding?: string;
+  /** Argon2id cost of new offline verifiers (tests lower it). */
+  argon2?: Argon2Cost;
+  cacheSizeMb?: number;
+  /** Vault durability; FULL (default) in production. Bulk tests may pass NORMAL. */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+/** The sync engine as the workstation drives it. */
+export interface WorkstationSync extends SyncPort {
+  start?(): void;
+  stop?(): Promise<void> | void;
+}
+
+export type WorkstationLockReason = Extract<LockReason, 'idle' | 'screen-lock' | 'suspend' | 'user'>;
+
+export interface Workstation {
+  /** One API call: validated, guarded (session, lock, role, patient) and audited. Never throws. */
+  invoke(channel: string, input: unknown): Promise<ApiResult<unknown>>;
+  /** Events for the renderer; returns the unsubscribe function. */
+  onEvent(listener: (event: EhrEvent) => void): () => void;
+  /** OS screen lock, suspend, or the user's lock: the session in front locks at once. */
+  lockNow(reason: WorkstationLockReason): boolean;
+  /** Renderer activity outside an API call. */
+  heartbeat(): number | null;
+  /** Stops timers and sync, closes the vault. Sessions end without logout entries (the app is closing). */
+  close(): Promise<void>;
+  readonly deviceId: string;
+  readonly policy: SessionPolicy;
+  /** For integration tests and the sync engine: the vault, the sessions, the break-glass alert queue. */
+  readonly vault: Vault;
+  readonly sessions: SessionManager;
+  readonly breakGlassAlerts: BreakGlassAlertQueue;
+  /** Records a patient data-key access (the sync engine calls it when it unwraps or uses a key). */
+  recordKeyAccess(patientId: string, keyId: string): void;
+}
+
+export async function createWorkstation(opts: WorkstationOptions): Promise<Workstation> {
+  const policy = sessionPolicy(opts.policy);
+  const clock = opts.clock ?? systemClock;
+  const vault = await openVault({
+    dir: opts.dataDir,
+    keyStore: opts.keyStore,
+    ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+    ...(opts.cacheSizeMb ? { cacheSizeMb: opts.cacheSizeMb } : {}),
+    ...(opts.synchronous ? { synchronous: opts.synchronous } : {}),
+  });
+  const deviceId = vault.device.deviceId;
+
+  const listeners = new Set<(e: EhrEvent) => void>();
+  const emit = (e: EhrEvent): void => {
+    for (const l of listeners) {
+      try {
+        l(e);
+      } catch {
+        // A broken listener must not stop the lock from reaching the others.
+      }
+    }
+  };
+
+  const audit = new AuditWriter(vault.audit, () => clock.now());
+  const actor = (s: UserSession) => ({ userId: s.user.userId, role: s.user.roles.join(' '), correlationId: s.sessionId });
+  const sessions = new SessionManager({
+    clock,
+    policy,
+    hooks: {
+      emit,
+      onLocked: (s, reason) => audit.record(actor(s), { type: 'lock', reasonCode: reason }),
+      onBreakGlassEnded: (s, g, cause) =>
+        audit.record(actor(s), { type: 'break-glass-end', patientId: g.patientId, resourceRefs: [`Patient/${g.patientId}`], reasonCode: cause }),
+    },
+  });
+
+  const client = opts.server && !opts.authServer ? createServerClient({ serverUrl: opts.server.url, fingerprint: opts.server.fingerprint, deviceId }) : null;
+  const server = opts.authServer ?? (client ? authServerFromClient(client) : null);
+  const accounts = createVaultAccountStore(vault);
+  const auth = new Authenticator({ accounts, server, policy, now: () => clock.now(), ...(opts.argon2 ? { argon2: opts.argon2 } : {}) });
+  const sync = opts.createSync ? opts.createSync({ vault, client, deviceId, emit }) : null;
+  sync?.start?.();
+
+  const api = createApi({ vault, sessions, auth, accounts, audit, policy, clock, server, sync, emit }, handlers);
+
+  return {
+    invoke: (channel, input) => api.invoke(channel, input),
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    lockNow: (reason) => sessions.lock(reason),
+    heartbeat: () => sessions.heartbeat(),
+    async close() {
+      sessions.close();
+      await sync?.stop?.();
+      client?.close();
+      listeners.clear();
+      vault.close();
+    },
+    deviceId,
+    policy,
+    vault,
+    sessions,
+    breakGlassAlerts: createBreakGlassAlertQueue(vault),
+    recordKeyAccess(patientId, keyId) {
+      const s = sessions.front;
+      audit.record(s ? actor(s) : { userId: null, role: null, correlationId: randomUUID() }, {
+        type: 'key-access',
+        patientId,
+        resourceRefs: [`DataKey/${keyId}`],
+      });
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * Patient search and chart opening.
+ *
+ * Search-as-you-type: each keystroke stores the query at once (the box stays responsive), and the
+ * request goes out after a short pause; answers to an older query are dropped, so results never
+ * flicker back to what was typed before.
+ */
+import type { AppContext } from './context';
+import { fetchPhi } from './context';
+import { errorCode } from '../client/ehr-client';
+import { parseSearchQuery } from '../search/parse-query';
+import type { Chart, PatientSummary } from '../../src-shared/api/types';
+
+/** Long enough to merge a burst (paste, key repeat), short enough that results follow typing (<= 100 ms target). */
+export const SEARCH_DEBOUNCE_MS = 40;
+
+export interface Searcher {
+  type(query: string): void;
+  /** Resolves when the answer to the latest query is in the store (tests, benchmark). */
+  settled(): Promise<void>;
+  cancel(): void;
+}
+
+export function createSearcher(ctx: AppContext, debounceMs = SEARCH_DEBOUNCE_MS): Searcher {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let seq = 0;
+  let pending: Promise<void> = Promise.resolve();
+  let release: () => void = () => undefined;
+
+  const run = async (mySeq: number, query: string) => {
+    const input = parseSearchQuery(query);
+    try {
+      if (!input) {
+        ctx.store.getState().putPhi(ctx.store.getState().phiEpoch, { results: null });
+        return;
+      }
+      const epoch = ctx.store.getState().phiEpoch;
+      const results = await ctx.client.call('patients.search', input);
+      if (mySeq === seq) ctx.store.getState().putPhi(epoch, { results });
+    } catch (e) {
+      if (mySeq === seq) ctx.store.getState().setNotice(`Search failed (${errorCode(e)}).`);
+    } finally {
+      if (mySeq === seq) release();
+    }
+  };
+
+  return {
+    type(query) {
+      const s = ctx.store.getState();
+      s.putPhi(s.phiEpoch, { query });
+      const mySeq = ++seq;
+      if (timer) clearTimeout(timer);
+      else pending = new Promise<void>((r) => (release = r));
+      timer = setTimeout(() => {
+        timer = null;
+        void run(mySeq, query);
+      }, debounceMs);
+    },
+    settled: () => pending,
+    cancel() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      seq++;
+      release();
+    },
+  };
+}
+
+/** Recently opened patients (this session, in memory): the working list of the day. */
+function remember(recent: PatientSummary[], p: PatientSummary): PatientSummary[] {
+  return [p, ...recent.filter((r) => r.id !== p.id)].slice(0, 20);
+}
+
+export type OpenResult = { ok: true; chart: Chart } | { ok: false; reason: 'break-glass' | 'dropped' | 'error'; code?: string };
+
+/**
+ * Open a chart. A patient outside the care team (or restricted) answers FORBIDDEN: then the
+ * break-glass dialog opens for that patient instead.
+ */
+export async function openChart(ctx: AppContext, patientId: string, summary?: PatientSummary): Promise<OpenResult> {
+  const s = ctx.store.getState();
+  try {
+    const chart = await fetchPhi(ctx, () => ctx.client.call('patients.open', { patientId }), (chart) => ({
+      chart,
+      myPatients: summary ? remember(ctx.store.getState().myPatients, summary) : ctx.store.getState().myPatients,
+    }));
+    if (!chart) return { ok: false, reason: 'dropped' };
+    ctx.store.getState().navigate('chart', patientId);
+    return { ok: true, chart };
+  } catch (e) {
+    const code = errorCode(e);
+    if (code === 'FORBIDDEN') {
+      s.openBreakGlass(patientId);
+      return { ok: false, reason: 'break-glass', code };
+    }
+    s.setNotice(`The chart could not be opened (${code}).`);
+    return { ok: false, reason: 'error', code };
+  }
+}
+
+/** Re-read the open chart (after a save, a sync, an unlock). */
+export async function reloadChart(ctx: AppContext): Promise<void> {
+  const id = ctx.store.getState().patientId;
+  if (!id) return;
+  await fetchPhi(ctx, () => ctx.client.call('patients.open', { patientId: id }), (chart) => ({ chart }));
+}

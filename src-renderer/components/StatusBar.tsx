@@ -1,0 +1,28 @@
+/** Sync status: online/offline, pending changes, conflicts, last sync and "data as of". */
+import { useApp, useEhr } from '../app/app-context';
+import { isOnline } from '../state/sync-slice';
+import { shortDateTime } from '../chart/fhir-text';
+import { syncNow } from '../actions/sync-actions';
+
+export function StatusBar() {
+  const ctx = useApp();
+  const sync = useEhr((s) => s.sync);
+  const offlineLogin = useEhr((s) => s.offlineLogin);
+  const online = isOnline(sync);
+  const last = sync.lastSyncAt ? shortDateTime(new Date(sync.lastSyncAt).toISOString()) : 'never';
+  return (
+    <footer className="statusbar" role="contentinfo" aria-label="Sync status" data-testid="statusbar">
+      <span data-testid="sync-state"><span className={`dot ${online ? 'online' : 'offline'}`} aria-hidden="true" />{online ? 'Online' : 'Offline'}{sync.state === 'syncing' ? ' · syncing' : ''}{sync.state === 'error' ? ' · sync error' : ''}</span>
+      <span data-testid="sync-pending">{sync.pendingMutations} pending</span>
+      {sync.conflicts > 0 && (
+        <button type="button" className="link" onClick={() => ctx.store.getState().navigate('conflicts')}>{sync.conflicts} conflict{sync.conflicts === 1 ? '' : 's'}</button>
+      )}
+      <span>Last sync {last}</span>
+      <span>Data as of {last}</span>
+      {offlineLogin && <span>Signed in offline</span>}
+      {sync.message && <span>{sync.message}</span>}
+      <span className="spacer" style={{ flex: 1 }} />
+      <button type="button" onClick={() => void syncNow(ctx).catch(() => undefined)}>Sync now</button>
+    </footer>
+  );
+}

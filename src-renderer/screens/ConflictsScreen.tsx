@@ -1,0 +1,55 @@
+/** Sync conflicts: the two versions side by side; the clinician keeps one. Nothing is overwritten silently. */
+import { useEffect, useState } from 'react';
+import { useApp, useEhr } from '../app/app-context';
+import { loadConflicts, resolveConflict } from '../actions/sync-actions';
+import { messageOf } from '../components/useAsyncAction';
+import type { RecordView } from '../../src-shared/api/types';
+import { conceptText } from '../chart/fhir-text';
+import { chartModel } from '../chart/chart-model';
+
+/** A readable rendering of one record version (vital value, note text, or the resource's code). */
+function describe(rec: RecordView | null): string {
+  if (!rec) return '(the server’s copy is kept by main; choose "Keep server version" to take it)';
+  const m = chartModel({ patient: { resourceType: 'Patient' }, access: 'care-team', records: [rec] });
+  const vital = m.vitals[0]?.points[0];
+  if (vital && m.vitals[0]) return `${m.vitals[0].vital.label}: ${vital.value} ${m.vitals[0].vital.unit} at ${vital.at}`;
+  if (m.notes[0]) return m.notes[0].text;
+  const code = (rec.resource as { code?: Parameters<typeof conceptText>[0] }).code;
+  return code ? conceptText(code) : rec.resourceType;
+}
+
+export function ConflictsScreen() {
+  const ctx = useApp();
+  const conflicts = useEhr((s) => s.conflicts);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    loadConflicts(ctx).catch((e) => setError(messageOf(e)));
+  }, [ctx]);
+
+  const resolve = (id: string, choice: 'local' | 'server') => resolveConflict(ctx, id, choice).catch((e) => setError(messageOf(e)));
+
+  return (
+    <section aria-labelledby="conflicts-title">
+      <h1 id="conflicts-title">Sync conflicts</h1>
+      {error && <p className="form-error" role="alert">{error}</p>}
+      {conflicts.length === 0 && <p className="empty">No conflicts.</p>}
+      {conflicts.map((c) => (
+        <article className="card" key={c.summary.conflictId} data-testid="conflict">
+          <h2>{c.summary.resourceType} · record {c.summary.recordId}</h2>
+          <div className="side-by-side">
+            <div>
+              <h3>This workstation (version {c.summary.localVersion})</h3>
+              <pre>{describe(c.local)}</pre>
+              <button type="button" className="primary" onClick={() => void resolve(c.summary.conflictId, 'local')}>Keep this workstation’s version</button>
+            </div>
+            <div>
+              <h3>Server (version {c.summary.serverVersion})</h3>
+              <pre>{describe(c.server)}</pre>
+              <button type="button" onClick={() => void resolve(c.summary.conflictId, 'server')}>Keep server version</button>
+            </div>
+          </div>
+        </article>
+      ))}
+    </section>
+  );
+}

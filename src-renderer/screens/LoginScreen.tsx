@@ -1,0 +1,42 @@
+/** Sign in. Shows whether the server is reachable; offline sign-in works only as IT policy allows (main decides). */
+import { useCallback, useState, type FormEvent } from 'react';
+import { useApp, useEhr } from '../app/app-context';
+import { login } from '../actions/session-actions';
+import { useAsyncAction } from '../components/useAsyncAction';
+import { isOnline } from '../state/sync-slice';
+
+export function LoginScreen() {
+  const ctx = useApp();
+  const online = useEhr((s) => isOnline(s.sync));
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const doLogin = useCallback((u: string, p: string) => login(ctx, u, p), [ctx]);
+  const { run, busy, error } = useAsyncAction(doLogin);
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    void run(username, password).then(() => setPassword(''));
+  };
+
+  return (
+    <main className="center-panel">
+      <form className="card" onSubmit={submit} aria-labelledby="login-title">
+        <h1 id="login-title">Clinic EHR — sign in</h1>
+        <p role="status" data-testid="connection">
+          <span className={`dot ${online ? 'online' : 'offline'}`} aria-hidden="true" />
+          {online ? 'Server reachable' : 'Offline or not yet connected: sign-in uses this workstation’s cached credentials if allowed'}
+        </p>
+        {error && <p className="form-error" role="alert">{error}</p>}
+        <div className="field">
+          <label htmlFor="username">Username</label>
+          <input id="username" autoComplete="username" autoFocus value={username} onChange={(e) => setUsername(e.target.value)} required />
+        </div>
+        <div className="field">
+          <label htmlFor="password">Password</label>
+          <input id="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+        </div>
+        <button className="primary" type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
+      </form>
+    </main>
+  );
+}

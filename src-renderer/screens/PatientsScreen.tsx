@@ -1,0 +1,65 @@
+/**
+ * Find a patient: one search box (name, MRN or date of birth), results as you type, arrows and
+ * Enter to open. Below it, the patients opened this session (in memory, cleared on lock).
+ */
+import { useEffect, useMemo } from 'react';
+import { useApp, useEhr } from '../app/app-context';
+import { createSearcher, openChart } from '../actions/patient-actions';
+import { PatientTable, usePatientKeys } from '../components/PatientTable';
+import type { PatientSummary } from '../../src-shared/api/types';
+
+export function PatientsScreen() {
+  const ctx = useApp();
+  const query = useEhr((s) => s.query);
+  const results = useEhr((s) => s.results);
+  const recent = useEhr((s) => s.myPatients);
+  const searcher = useMemo(() => createSearcher(ctx), [ctx]);
+  useEffect(() => () => searcher.cancel(), [searcher]);
+
+  const shown = results ?? recent;
+  const open = (p: PatientSummary) => void openChart(ctx, p.id, p);
+  const keys = usePatientKeys(shown.length, (i) => {
+    const p = shown[i];
+    if (p) open(p);
+  });
+  const tableId = results ? 'search-results' : 'recent-patients';
+
+  return (
+    <section aria-labelledby="patients-title">
+      <h1 id="patients-title">Patients</h1>
+      <div className="field">
+        <label htmlFor="patient-search">
+          Search <span className="hint">name, MRN or date of birth (YYYY-MM-DD or DD/MM/YYYY); ↑ ↓ to choose, Enter to open</span>
+        </label>
+        <input
+          id="patient-search"
+          type="search"
+          autoFocus
+          autoComplete="off"
+          spellCheck={false}
+          size={40}
+          value={query}
+          onChange={(e) => {
+            keys.setActive(0);
+            searcher.type(e.target.value);
+          }}
+          onKeyDown={keys.onKeyDown}
+          aria-controls={tableId}
+          aria-activedescendant={shown.length ? `${tableId}-row-${keys.index}` : undefined}
+        />
+      </div>
+      <div className="card">
+        <h2>{results ? `Results (${results.length})` : 'Opened this session'}</h2>
+        {shown.length === 0 && <p className="empty">{results ? 'No patient matches.' : 'Search to open a chart.'}</p>}
+        <PatientTable
+          id={tableId}
+          caption={results ? 'Search results' : 'Patients opened this session'}
+          patients={shown}
+          onOpen={open}
+          selected={keys.index}
+          onSelect={keys.setActive}
+        />
+      </div>
+    </section>
+  );
+}

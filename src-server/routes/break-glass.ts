@@ -1,0 +1,54 @@
+/** Break-glass: password re-checked, a time-limited grant for one patient, audited high, alert raised. */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { EhrError, ErrorCode } from '../../src-shared/errors';
+import { ROUTES } from '../../src-shared/sync';
+import type { ServerContext } from '../context';
+import { defineRoute } from '../http/route';
+import { raiseAlert } from '../services/alerts';
+import { verifyPassword } from '../services/passwords';
+import { writeAudit } from '../services/server-audit';
+import { sealText } from '../keys/sealed';
+import { toGrant } from './auth';
+
+export const justificationAad = (grantId: string): string => `break-glass|${grantId}`;
+
+export function breakGlassRoutes(ctx: ServerContext) {
+  return async (app: FastifyInstance): Promise<void> => {
+    defineRoute(
+      app, ctx, ROUTES.breakGlass,
+      async ({ body, principal, correlationId }) => {
+        const [user] = await ctx.db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [principal.userId]);
+        if (!(await verifyPassword(user?.password_hash, body.password))) {
+          await writeAudit(ctx.db, {
+            type: 'break-glass-start', action: 'E', outcome: 'failure', severity: 'high', userId: principal.userId,
+            deviceId: principal.deviceId, patientId: body.patientId, correlationId, detail: { why: 'password' },
+          });
+          throw new EhrError(ErrorCode.UNAUTHENTICATED, 'Password not confirmed; break-glass not granted.');
+        }
+        const now = ctx.now();
+        const id = randomUUID();
+        const minutes = Math.min(body.minutes ?? ctx.config.breakGlassMinutes, ctx.config.breakGlassMinutes);
+        const expires = new Date(now.getTime() + minutes * 60_000);
+        const grant = await ctx.db.tx(async (sql) => {
+          const [patient] = await sql.query<{ restricted: boolean }>('SELECT restricted FROM patients WHERE id = $1', [body.patientId]);
+          if (!patient) return null;
+          await sql.query(
+            'INSERT INTO break_glass_grants (id, user_id, patient_id, reason, justification_sealed, starts_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+            [id, principal.userId, body.patientId, body.reason, sealText(ctx.notesKey, body.justification, justificationAad(id)), now, expires],
+          );
+          const detail = { grantId: id, reason: body.reason, minutes, restricted: patient.restricted };
+          await writeAudit(sql, {
+            type: 'break-glass-start', action: 'E', outcome: 'success', severity: 'high', userId: principal.userId,
+            deviceId: principal.deviceId, patientId: body.patientId, correlationId, detail,
+          });
+          await raiseAlert(sql, { kind: 'break-glass', severity: patient.restricted ? 'high' : 'medium', userId: principal.userId, patientId: body.patientId, detail });
+          return { id, patient_id: body.patientId, user_id: principal.userId, reason: body.reason, starts_at: now, expires_at: expires };
+        });
+        if (!grant) throw new EhrError(ErrorCode.NOT_FOUND, 'No such patient.', { patientId: body.patientId });
+        return { grant: toGrant(grant) };
+      },
+      { roles: ['nurse', 'physician'] },
+    );
+  };
+}

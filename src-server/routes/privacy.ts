@@ -1,0 +1,118 @@
+/** Privacy-officer API: audit query (JSON or FHIR AuditEvent), alerts, break-glass review. */
+import type { FastifyInstance } from 'fastify';
+import { EhrError, ErrorCode } from '../../src-shared/errors';
+import { ROUTES, type Alert, type AuditQuerySchema, type AuditRow } from '../../src-shared/sync';
+import type { z } from 'zod';
+import type { ServerContext } from '../context';
+import { defineRoute } from '../http/route';
+import { toAuditEvent } from '../services/fhir-audit';
+import { writeAudit } from '../services/server-audit';
+import { openText, sealText } from '../keys/sealed';
+import { justificationAad } from './break-glass';
+
+const reviewAad = (id: string): string => `review|${id}`;
+const iso = (d: Date | string | null): string | null => (d ? new Date(d).toISOString() : null);
+
+type Query = z.output<typeof AuditQuerySchema>;
+
+async function queryAudit(ctx: ServerContext, q: Query): Promise<AuditRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: (n: string) => string, v: unknown) => {
+    params.push(v);
+    where.push(clause(`$${params.length}`));
+  };
+  if (q.patientId) add((n) => `patient_id = ${n}`, q.patientId);
+  if (q.userId) add((n) => `user_id = ${n}`, q.userId);
+  if (q.from) add((n) => `at >= ${n}`, new Date(q.from));
+  if (q.to) add((n) => `at < ${n}`, new Date(q.to));
+  const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const parts: string[] = [];
+  if (q.source !== 'device') {
+    parts.push(`SELECT 'server' AS source, id::text AS id, at, device_id, user_id, patient_id, type, action, outcome, severity, correlation_id, detail FROM server_audit ${cond}`);
+  }
+  if (q.source !== 'server') {
+    parts.push(`SELECT 'device' AS source, device_id || ':' || seq::text AS id, at, device_id, user_id, patient_id, type, action, outcome, severity, correlation_id,
+                jsonb_build_object('seq', seq, 'hash', hash) AS detail FROM device_audit ${cond}`);
+  }
+  const rows = await ctx.db.query<{
+    source: 'server' | 'device'; id: string; at: Date; device_id: string | null; user_id: string | null; patient_id: string | null;
+    type: string; action: AuditRow['action']; outcome: string; severity: string; correlation_id: string | null; detail: AuditRow['detail'];
+  }>(`${parts.join(' UNION ALL ')} ORDER BY at DESC, id DESC LIMIT ${q.limit}`, params);
+  return rows.map((r) => ({
+    source: r.source, id: r.id, at: new Date(r.at).toISOString(), deviceId: r.device_id, userId: r.user_id, patientId: r.patient_id,
+    type: r.type, action: r.action, outcome: r.outcome, severity: r.severity, correlationId: r.correlation_id, detail: r.detail ?? null,
+  }));
+}
+
+interface AlertRow {
+  id: string; kind: Alert['kind']; severity: Alert['severity']; user_id: string | null; patient_id: string | null;
+  detail: Alert['detail']; created_at: Date; acknowledged_at: Date | null; acknowledged_by: string | null; note_sealed: string | null;
+}
+
+export function privacyRoutes(ctx: ServerContext) {
+  const officer = { roles: ['privacy_officer', 'admin'] as const };
+  const toAlert = (a: AlertRow): Alert => ({
+    id: a.id, kind: a.kind, severity: a.severity, userId: a.user_id, patientId: a.patient_id, detail: a.detail,
+    createdAt: iso(a.created_at)!, acknowledgedAt: iso(a.acknowledged_at), acknowledgedBy: a.acknowledged_by,
+    note: a.note_sealed ? openText(ctx.notesKey, a.note_sealed, reviewAad(a.id)) : null,
+  });
+  const audited = (type: string, userId: string, correlationId: string, detail?: Record<string, string | number>) =>
+    writeAudit(ctx.db, { type, action: 'R', outcome: 'success', severity: 'info', userId, correlationId, detail });
+
+  return async (app: FastifyInstance): Promise<void> => {
+    defineRoute(app, ctx, ROUTES.auditQuery, async ({ query, principal, correlationId }) => {
+      await audited('audit-query', principal.userId, correlationId);
+      return { rows: await queryAudit(ctx, query) };
+    }, officer);
+
+    defineRoute(app, ctx, ROUTES.auditExport, async ({ query, principal, correlationId }) => {
+      await audited('audit-export', principal.userId, correlationId);
+      const rows = await queryAudit(ctx, query);
+      return { resourceType: 'Bundle' as const, type: 'collection' as const, entry: rows.map((r) => ({ resource: toAuditEvent(r) })) };
+    }, officer);
+
+    defineRoute(app, ctx, ROUTES.listAlerts, async ({ query }) => {
+      const open = query.open === 'true' ? 'WHERE acknowledged_at IS NULL' : '';
+      return { alerts: (await ctx.db.query<AlertRow>(`SELECT * FROM alerts ${open} ORDER BY created_at DESC LIMIT 500`)).map(toAlert) };
+    }, officer);
+
+    defineRoute(app, ctx, ROUTES.ackAlert, async ({ body, params, principal, correlationId }) => {
+      const id = params.alertId!;
+      const [row] = await ctx.db.query<AlertRow>(
+        'UPDATE alerts SET acknowledged_at = now(), acknowledged_by = $2, note_sealed = $3 WHERE id = $1 RETURNING *',
+        [id, principal.userId, sealText(ctx.notesKey, body.note, reviewAad(id))],
+      );
+      if (!row) throw new EhrError(ErrorCode.NOT_FOUND, 'No such alert.', { alertId: id });
+      await writeAudit(ctx.db, { type: 'alert-acknowledged', action: 'U', outcome: 'success', severity: 'info', userId: principal.userId, correlationId, detail: { alertId: id } });
+      return toAlert(row);
+    }, officer);
+
+    interface GrantRow {
+      id: string; user_id: string; patient_id: string; reason: string; justification_sealed: string; starts_at: Date; expires_at: Date;
+      reviewed_at: Date | null; reviewed_by: string | null; review_note_sealed: string | null;
+    }
+    const toReview = (g: GrantRow) => ({
+      id: g.id, patientId: g.patient_id, userId: g.user_id, reason: g.reason,
+      justification: openText(ctx.notesKey, g.justification_sealed, justificationAad(g.id)),
+      startsAt: iso(g.starts_at)!, expiresAt: iso(g.expires_at)!, reviewedAt: iso(g.reviewed_at), reviewedBy: g.reviewed_by,
+      reviewNote: g.review_note_sealed ? openText(ctx.notesKey, g.review_note_sealed, reviewAad(g.id)) : null,
+    });
+
+    defineRoute(app, ctx, ROUTES.listBreakGlass, async ({ principal, correlationId }) => {
+      await audited('break-glass-list', principal.userId, correlationId);
+      return { grants: (await ctx.db.query<GrantRow>('SELECT * FROM break_glass_grants ORDER BY starts_at DESC LIMIT 500')).map(toReview) };
+    }, { roles: ['privacy_officer'] });
+
+    defineRoute(app, ctx, ROUTES.reviewBreakGlass, async ({ body, params, principal, correlationId }) => {
+      const id = params.grantId!;
+      const [row] = await ctx.db.query<GrantRow>(
+        'UPDATE break_glass_grants SET reviewed_at = now(), reviewed_by = $2, review_note_sealed = $3 WHERE id = $1 RETURNING *',
+        [id, principal.userId, sealText(ctx.notesKey, body.note, reviewAad(id))],
+      );
+      if (!row) throw new EhrError(ErrorCode.NOT_FOUND, 'No such break-glass grant.', { grantId: id });
+      await writeAudit(ctx.db, { type: 'break-glass-reviewed', action: 'U', outcome: 'success', severity: 'medium', userId: principal.userId, patientId: row.patient_id, correlationId, detail: { grantId: id } });
+      return toReview(row);
+    }, { roles: ['privacy_officer'] });
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * Applies a push batch in one transaction, set-based (a handful of queries per batch, not per
+ * mutation). Rules:
+ * - idempotent by mutationId: a known id answers `duplicate` with the version it produced;
+ * - optimistic on baseVersion: a stale base answers `conflict`, keeps the client's envelope in
+ *   `conflicts` and returns the server's current one — nothing is overwritten;
+ * - the envelope must be sealed as baseVersion + 1 and keep its record's patient and type;
+ * - only patients the user may see (or new patients they register) are accepted.
+ * Writers take one transaction-scoped advisory lock so that record seq (the pull cursor) is
+ * assigned in commit order: a reader never passes a seq that commits later.
+ */
+import type { Sql } from '../db/db';
+import { ErrorCode } from '../../src-shared/errors';
+import type { Mutation, MutationResult, RecordMeta, WireEnvelope } from '../../src-shared/sync';
+import { VISIBLE_PATIENTS_SQL, registerNewPatient } from './access';
+import type { Principal } from './tokens';
+import { writeAuditMany, type ServerAuditEntry } from './server-audit';
+
+export const RECORD_WRITE_LOCK = 7_340_002;
+
+export interface RecordRow {
+  record_id: string;
+  patient_id: string;
+  resource_type: string;
+  version: number;
+  key_id: string;
+  nonce: string;
+  ct: string;
+  tag: string;
+  deleted: boolean;
+  author_user_id: string;
+  device_id: string;
+  updated_at: Date | string;
+}
+
+export const RECORD_COLUMNS = 'record_id, patient_id, resource_type, version, key_id, nonce, ct, tag, deleted, author_user_id, device_id, updated_at';
+
+export const rowToEnvelope = (r: RecordRow): WireEnvelope => ({
+  v: 1, recordId: r.record_id, patientId: r.patient_id, resourceType: r.resource_type, version: r.version,
+  keyId: r.key_id, nonce: r.nonce, ct: r.ct, tag: r.tag,
+});
+export const rowToMeta = (r: RecordRow): RecordMeta => ({
+  authorUserId: r.author_user_id, deviceId: r.device_id, at: new Date(r.updated_at).toISOString(), deleted: r.deleted,
+});
+
+async function allowedPatients(sql: Sql, who: Principal, patientIds: string[], now: Date): Promise<Set<string>> {
+  const visible = await sql.query<{ patient_id: string }>(
+    `SELECT v.patient_id FROM (${VISIBLE_PATIENTS_SQL}) v WHERE v.patient_id = ANY($3::text[])`,
+    [who.userId, now, patientIds],
+  );
+  const allowed = new Set(visible.map((r) => r.patient_id));
+  for (const id of patientIds) {
+    if (!allowed.has(id) && (await registerNewPatient(sql, who.userId, id))) {
+      // Registered just now onto the author's care teams — visible if the author has any team.
+      const again = await sql.query(`SELECT 1 FROM (${VISIBLE_PATIENTS_SQL}) v WHERE v.patient_id = $3`, [who.userId, now, id]);
+      if (again.length) allowed.add(id);
+    }
+  }
+  return allowed;
+}
+
+export async function applyPush(sql: Sql, who: Principal, mutations: Mutation[], now: Date, correlationId: string): Promise<MutationResult[]> {
+  await sql.query('SELECT pg_advisory_xact_lock($1)', [RECORD_WRITE_LOCK]);
+  const known = new Map(
+    (await sql.query<{ mutation_id: string; version: number }>('SELECT mutation_id, version FROM mutations WHERE mutation_id = ANY($1::text[])', [mutations.map((m) => m.mutationId)]))
+      .map((r) => [r.mutation_id, r.version]),
+  );
+  const heads = new Map(
+    (await sql.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE record_id = ANY($1::text[])`, [[...new Set(mutations.map((m) => m.envelope.recordId))]]))
+      .map((r) => [r.record_id, r]),
+  );
+  const allowed = await allowedPatients(sql, who, [...new Set(mutations.map((m) => m.envelope.patientId))], now);
+
+  const results: MutationResult[] = [];
+  const changed = new Map<string, RecordRow>();
+  const applied: { mutationId: string; recordId: string; version: number }[] = [];
+  const conflicts: { m: Mutation; serverVersion: number }[] = [];
+  const perPatient = new Map<string, { applied: number; conflicts: number; rejected: number }>();
+  const tally = (patientId: string, k: 'applied' | 'conflicts' | 'rejected') => {
+    const t = perPatient.get(patientId) ?? { applied: 0, conflicts: 0, rejected: 0 };
+    t[k]++;
+    perPatient.set(patientId, t);
+  };
+
+  for (const m of mutations) {
+    const env = m.envelope;
+    const dup = known.get(m.mutationId);
+    if (dup !== undefined) {
+      results.push({ mutationId: m.mutationId, status: 'duplicate', version: dup });
+      continue;
+    }
+    if (!allowed.has(env.patientId)) {
+      results.push({ mutationId: m.mutationId, status: 'rejected', code: ErrorCode.FORBIDDEN, message: 'Patient is outside your care teams.' });
+      tally(env.patientId, 'rejected');
+      continue;
+    }
+    const head = heads.get(env.recordId);
+    if (env.version !== m.baseVersion + 1 || (head && (head.patient_id !== env.patientId || head.resource_type !== env.resourceType))) {
+      results.push({ mutationId: m.mutationId, status: 'rejected', code: ErrorCode.INVALID, message: 'Envelope binding does not match the record (version, patient or type).' });
+      tally(env.patientId, 'rejected');
+      continue;
+    }
+    const current = head?.version ?? 0;
+    if (m.baseVersion !== current) {
+      if (!head) {
+        results.push({ mutationId: m.mutationId, status: 'rejected', code: ErrorCode.NOT_FOUND, message: 'No such record version on the server.' });
+        tally(env.patientId, 'rejected');
+        continue;
+      }
+      conflicts.push({ m, serverVersion: current });
+      results.push({ mutationId: m.mutationId, status: 'conflict', serverVersion: current, serverEnvelope: rowToEnvelope(head), serverMeta: rowToMeta(head) });
+      tally(env.patientId, 'conflicts');
+      known.set(m.mutationId, current);
+      continue;
+    }
+    const row: RecordRow = {
+      record_id: env.recordId, patient_id: env.patientId, resource_type: env.resourceType, version: env.version,
+      key_id: env.keyId, nonce: env.nonce, ct: env.ct, tag: env.tag, deleted: m.op === 'delete',
+      author_user_id: who.userId, device_id: who.deviceId, updated_at: now,
+    };
+    heads.set(env.recordId, row);
+    changed.set(env.recordId, row);
+    known.set(m.mutationId, env.version);
+    applied.push({ mutationId: m.mutationId, recordId: env.recordId, version: env.version });
+    results.push({ mutationId: m.mutationId, status: 'applied', version: env.version });
+    tally(env.patientId, 'applied');
+  }
+
+  await upsertRecords(sql, [...changed.values()]);
+  if (applied.length || conflicts.length) {
+    const rows = [...applied.map((a) => ({ ...a, status: 'applied' })), ...conflicts.map((c) => ({ mutationId: c.m.mutationId, recordId: c.m.envelope.recordId, version: c.serverVersion, status: 'conflict' }))];
+    await sql.query(
+      `INSERT INTO mutations (mutation_id, record_id, version, status, user_id, at)
+       SELECT m, r, v, s, $5, $6 FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS t(m, r, v, s)`,
+      [rows.map((r) => r.mutationId), rows.map((r) => r.recordId), rows.map((r) => r.version), rows.map((r) => r.status), who.userId, now],
+    );
+  }
+  if (conflicts.length) {
+    await sql.query(
+      `INSERT INTO conflicts (mutation_id, record_id, base_version, server_version, envelope, user_id, device_id, at)
+       SELECT m, r, b, s, e::jsonb, $6, $7, $8 FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[]) AS t(m, r, b, s, e)`,
+      [
+        conflicts.map((c) => c.m.mutationId), conflicts.map((c) => c.m.envelope.recordId), conflicts.map((c) => c.m.baseVersion),
+        conflicts.map((c) => c.serverVersion), conflicts.map((c) => JSON.stringify(c.m.envelope)), who.userId, who.deviceId, now,
+      ],
+    );
+  }
+  const audit: ServerAuditEntry[] = [...perPatient.entries()].map(([patientId, t]) => ({
+    type: t.rejected ? 'sync-push-refused' : 'sync-push', action: 'U', outcome: t.rejected ? 'denied' : 'success',
+    severity: t.rejected ? 'medium' : 'info', userId: who.userId, deviceId: who.deviceId, patientId, correlationId, detail: t,
+  }));
+  await writeAuditMany(sql, audit);
+  return results;
+}
+
+export async function upsertRecords(sql: Sql, rows: RecordRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof RecordRow>(k: K) => rows.map((r) => r[k]);
+  await sql.query(
+    `INSERT INTO records (${RECORD_COLUMNS}, seq)
+     SELECT a, b, c, d, e, f, g, h, i, j, k, l, nextval('record_seq') FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
+                                              $9::boolean[], $10::text[], $11::text[], $12::timestamptz[]) WITH ORDINALITY AS t(a, b, c, d, e, f, g, h, i, j, k, l, o)
+     ORDER BY o
+     ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version, key_id = EXCLUDED.key_id, nonce = EXCLUDED.nonce, ct = EXCLUDED.ct,
+       tag = EXCLUDED.tag, deleted = EXCLUDED.deleted, author_user_id = EXCLUDED.author_user_id, device_id = EXCLUDED.device_id,
+       updated_at = EXCLUDED.updated_at, seq = EXCLUDED.seq`,
+    [
+      col('record_id'), col('patient_id'), col('resource_type'), col('version'), col('key_id'), col('nonce'), col('ct'), col('tag'),
+      col('deleted'), col('author_user_id'), col('device_id'), rows.map((r) => new Date(r.updated_at).toISOString()),
+    ],
+  );
+}

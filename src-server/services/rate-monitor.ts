@@ -1,0 +1,42 @@
+/**
+ * Access-rate monitor: a user whose patient-record accesses in the last hour exceed `factor` times
+ * their own trailing hourly average (and at least `minAccesses`) is suspended pending review, with
+ * the reason recorded and a privacy-officer alert. Accesses = device-audited reads of a patient
+ * (ingested chains) + server-side key unwraps for a patient.
+ */
+import type { Sql } from '../db/db';
+import type { ServerConfig } from '../context';
+import { raiseAlert } from './alerts';
+import { writeAudit } from './server-audit';
+
+export interface RateVerdict {
+  userId: string;
+  lastHour: number;
+  hourlyAverage: number;
+  suspended: boolean;
+}
+
+export async function checkAccessRate(sql: Sql, userId: string, now: Date, cfg: ServerConfig['rateMonitor']): Promise<RateVerdict> {
+  const hourAgo = new Date(now.getTime() - 3600_000);
+  const windowStart = new Date(now.getTime() - cfg.trailingHours * 3600_000);
+  const [row] = await sql.query<{ recent: number; trailing: number }>(
+    `SELECT count(*) FILTER (WHERE at > $2)::int AS recent, count(*) FILTER (WHERE at <= $2 AND at > $3)::int AS trailing FROM (
+       SELECT at FROM device_audit WHERE user_id = $1 AND action = 'R' AND patient_id IS NOT NULL AND at > $3
+       UNION ALL
+       SELECT at FROM server_audit WHERE user_id = $1 AND type = 'key-access' AND outcome = 'success' AND at > $3
+     ) a`,
+    [userId, hourAgo, windowStart],
+  );
+  const lastHour = row?.recent ?? 0;
+  const hourlyAverage = (row?.trailing ?? 0) / Math.max(1, cfg.trailingHours - 1);
+  const spike = lastHour >= cfg.minAccesses && lastHour > cfg.factor * hourlyAverage;
+  if (!spike) return { userId, lastHour, hourlyAverage, suspended: false };
+  const reason = `access-rate: ${lastHour} patient accesses in the last hour, over ${cfg.factor}x the trailing hourly average of ${hourlyAverage.toFixed(2)}`;
+  const updated = await sql.query("UPDATE users SET status = 'suspended', status_reason = $2 WHERE id = $1 AND status = 'active' RETURNING id", [userId, reason]);
+  if (updated.length) {
+    const detail = { lastHour, hourlyAverage: Number(hourlyAverage.toFixed(2)), factor: cfg.factor };
+    await writeAudit(sql, { type: 'account-suspended', action: 'U', outcome: 'success', severity: 'high', userId, detail });
+    await raiseAlert(sql, { kind: 'access-rate', severity: 'high', userId, detail });
+  }
+  return { userId, lastHour, hourlyAverage, suspended: true };
+}

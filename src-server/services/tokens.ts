@@ -1,0 +1,139 @@
+/**
+ * Access and refresh tokens.
+ * - Access: JWT HS256 (pinned — alg "none" or any other alg is refused), ≤ 15 min, with jti, the
+ *   device and the refresh family. The key is a server secret in the database wrapped by the KEK, so
+ *   every instance verifies every other instance's tokens and no process holds a private random key.
+ * - Refresh: 32 random bytes, stored only as a SHA-256 hash, single use. Each use rotates it within
+ *   its family; presenting a used token again revokes the whole family (stolen-token detection).
+ * Every authenticated request re-checks user status, device and family in the database, so logout,
+ * device revoke and suspension take effect at once on every instance.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import type { Sql } from '../db/db';
+import { EhrError, ErrorCode } from '../../src-shared/errors';
+import type { Role, TokenResponse, User } from '../../src-shared/sync';
+import type { ServerContext } from '../context';
+
+const ISSUER = 'clinic-ehr-sync';
+const AUDIENCE = 'clinic-ehr-client';
+
+export interface Principal {
+  userId: string;
+  username: string;
+  roles: Role[];
+  deviceId: string;
+  familyId: string;
+  jti: string;
+}
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+export interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  roles: Role[];
+  status: string;
+}
+
+export const toUser = (u: UserRow): User => ({ id: u.id, username: u.username, displayName: u.display_name, roles: u.roles });
+
+export async function issueTokens(ctx: ServerContext, sql: Sql, user: UserRow, deviceId: string, familyId?: string): Promise<TokenResponse> {
+  const now = ctx.now();
+  const family = familyId ?? randomUUID();
+  if (!familyId) await sql.query('INSERT INTO refresh_families (id, user_id, device_id) VALUES ($1, $2, $3)', [family, user.id, deviceId]);
+  const refreshToken = randomBytes(32).toString('base64url');
+  const refreshExpires = new Date(now.getTime() + ctx.config.refreshTtlSeconds * 1000);
+  await sql.query('INSERT INTO refresh_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, $3)', [sha256(refreshToken), family, refreshExpires]);
+  const ttl = Math.min(ctx.config.accessTtlSeconds, 900);
+  const iat = Math.floor(now.getTime() / 1000);
+  const accessToken = await new SignJWT({ dev: deviceId, fam: family })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(user.id)
+    .setJti(randomUUID())
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttl)
+    .sign(ctx.jwtKey);
+  return {
+    accessToken,
+    accessExpiresAt: new Date((iat + ttl) * 1000).toISOString(),
+    refreshToken,
+    refreshExpiresAt: refreshExpires.toISOString(),
+    user: toUser(user),
+  };
+}
+
+export type RefreshOutcome = { ok: true; familyId: string; userId: string } | { ok: false; reason: 'unknown' | 'expired' | 'reused' | 'revoked' | 'device'; familyId?: string; userId?: string };
+
+/** Consumes a refresh token. A second use of the same token revokes its family. */
+export async function consumeRefresh(sql: Sql, token: string, deviceId: string, now: Date): Promise<RefreshOutcome> {
+  const rows = await sql.query<{ family_id: string; used_at: Date | null; expires_at: Date; revoked_at: Date | null; user_id: string; device_id: string }>(
+    `SELECT t.family_id, t.used_at, t.expires_at, f.revoked_at, f.user_id, f.device_id
+       FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
+      WHERE t.token_hash = $1 FOR UPDATE OF t`,
+    [sha256(token)],
+  );
+  const row = rows[0];
+  if (!row) return { ok: false, reason: 'unknown' };
+  const ids = { familyId: row.family_id, userId: row.user_id };
+  if (row.revoked_at) return { ok: false, reason: 'revoked', ...ids };
+  if (row.used_at) {
+    await revokeFamily(sql, row.family_id, 'refresh-reuse');
+    return { ok: false, reason: 'reused', ...ids };
+  }
+  if (row.device_id !== deviceId) {
+    await revokeFamily(sql, row.family_id, 'refresh-other-device');
+    return { ok: false, reason: 'device', ...ids };
+  }
+  if (new Date(row.expires_at) <= now) return { ok: false, reason: 'expired', ...ids };
+  await sql.query('UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1', [sha256(token), now]);
+  return { ok: true, ...ids };
+}
+
+export async function revokeFamily(sql: Sql, familyId: string, reason: string): Promise<void> {
+  await sql.query('UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL', [familyId, reason]);
+}
+
+export async function familyOfRefresh(sql: Sql, token: string): Promise<string | null> {
+  const rows = await sql.query<{ family_id: string }>('SELECT family_id FROM refresh_tokens WHERE token_hash = $1', [sha256(token)]);
+  return rows[0]?.family_id ?? null;
+}
+
+const unauthenticated = (why: string): EhrError => new EhrError(ErrorCode.UNAUTHENTICATED, 'Sign in again: the access token is not valid.', { why });
+
+/** Verifies a bearer token and its live state (user active, device enrolled, family not revoked). */
+export async function authenticate(ctx: ServerContext, header: string | undefined): Promise<Principal> {
+  const m = /^Bearer ([A-Za-z0-9_.-]{20,4096})$/.exec(header ?? '');
+  if (!m?.[1]) throw unauthenticated('missing');
+  let claims: { sub?: string; jti?: string; dev?: unknown; fam?: unknown };
+  try {
+    ({ payload: claims } = await jwtVerify(m[1], ctx.jwtKey, {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      currentDate: ctx.now(),
+      requiredClaims: ['jti', 'exp', 'sub'],
+    }));
+  } catch {
+    throw unauthenticated('invalid');
+  }
+  const { sub, jti, dev, fam } = claims;
+  if (!sub || !jti || typeof dev !== 'string' || typeof fam !== 'string') throw unauthenticated('claims');
+  const rows = await ctx.db.query<{ username: string; roles: Role[]; status: string; family_revoked: boolean; device_revoked: boolean }>(
+    `SELECT u.username, u.roles, u.status,
+            (f.revoked_at IS NOT NULL) AS family_revoked, (d.revoked_at IS NOT NULL) AS device_revoked
+       FROM users u
+       JOIN refresh_families f ON f.id = $2 AND f.user_id = u.id AND f.device_id = $3
+       JOIN devices d ON d.id = $3
+      WHERE u.id = $1`,
+    [sub, fam, dev],
+  );
+  const row = rows[0];
+  if (!row || row.family_revoked) throw unauthenticated('revoked');
+  if (row.device_revoked) throw new EhrError(ErrorCode.UNAUTHENTICATED, 'This device has been revoked; contact IT.', { deviceId: dev });
+  if (row.status !== 'active') throw new EhrError(ErrorCode.ACCOUNT_LOCKED, 'This account is suspended or locked; contact the privacy officer or IT.', { userId: sub });
+  return { userId: sub, username: row.username, roles: row.roles, deviceId: dev, familyId: fam, jti };
+}

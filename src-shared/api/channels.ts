@@ -1,0 +1,188 @@
+/**
+ * The EhrApi contract: every channel the renderer may call, its input schema and its output type.
+ * The preload exposes exactly these (window.ehr.invoke), the main process validates every input with
+ * the schema here, and the e2e fixture injects the same bridge. Names are stable: add, never rename.
+ */
+import { z } from 'zod';
+import {
+  BreakGlassReasonSchema,
+  Empty,
+  FhirId,
+  FhirResourceInput,
+  LIMITS,
+  PatientId,
+  RecordId,
+  RecordTypeSchema,
+  jsonBytes,
+} from './schemas';
+import type {
+  AuditEntryView,
+  AuditVerification,
+  BreakGlassGrant,
+  CachedUser,
+  Chart,
+  ConflictSummary,
+  Draft,
+  DraftSummary,
+  ExportResult,
+  PatientSummary,
+  PrintJob,
+  RecordView,
+  SaveResult,
+  SessionStatus,
+  SyncStatus,
+} from './types';
+
+const Username = z.string().min(1).max(LIMITS.usernameChars);
+const Password = z.string().min(1).max(LIMITS.passwordChars);
+
+export const channelSchemas = {
+  // --- auth ---------------------------------------------------------------------------------
+  /** Log in (online when the server answers, offline with the cached verifier otherwise). A login
+   * while another user's session is open puts that session in the background, locked. */
+  'auth.login': z.strictObject({ username: Username, password: Password }),
+  /** Unlock the session in front (same user) with the password. */
+  'auth.unlock': z.strictObject({ password: Password }),
+  /** End the session in front; its drafts stay in the vault for that user. */
+  'auth.logout': Empty,
+  /** Lock the session in front and show the login screen so another user can log in. */
+  'auth.switchUser': Empty,
+
+  // --- session --------------------------------------------------------------------------------
+  'session.status': Empty,
+  /** Renderer activity (input events, throttled); resets the inactivity timer. */
+  'session.heartbeat': Empty,
+  /** The user locks the screen now. */
+  'session.lock': Empty,
+
+  // --- patients -------------------------------------------------------------------------------
+  /** Search by name prefix (case/accent-insensitive), MRN or birth date; at least one is given. */
+  'patients.search': z
+    .strictObject({
+      name: z.string().min(1).max(LIMITS.searchChars).optional(),
+      mrn: z.string().min(1).max(LIMITS.idChars).optional(),
+      birthDate: z.iso.date().optional(),
+      limit: z.number().int().min(1).max(LIMITS.searchResults).default(25),
+    })
+    .refine((q) => q.name !== undefined || q.mrn !== undefined || q.birthDate !== undefined, {
+      message: 'give a name, an MRN or a birth date',
+    }),
+  /** Open a chart: the patient and their records the role may read. */
+  'patients.open': z.strictObject({ patientId: PatientId }),
+
+  // --- records --------------------------------------------------------------------------------
+  'records.list': z.strictObject({ patientId: PatientId, resourceType: RecordTypeSchema.optional() }),
+  'records.get': z.strictObject({ patientId: PatientId, recordId: RecordId }),
+  /** Create (no baseVersion) or update (baseVersion = the version the user edited). */
+  'records.save': z.strictObject({
+    patientId: PatientId,
+    resource: FhirResourceInput,
+    baseVersion: z.number().int().min(0).optional(),
+  }),
+  'records.delete': z.strictObject({ patientId: PatientId, recordId: RecordId, baseVersion: z.number().int().min(0) }),
+
+  // --- drafts (per user, encrypted in the vault) ----------------------------------------------
+  'drafts.save': z.strictObject({
+    key: z.string().min(1).max(LIMITS.draftKeyChars),
+    patientId: PatientId.optional(),
+    content: z.string().refine((s) => jsonBytes(s) <= LIMITS.draftBytes, { message: `draft exceeds ${LIMITS.draftBytes} bytes` }),
+  }),
+  'drafts.list': Empty,
+  'drafts.get': z.strictObject({ draftId: FhirId }),
+  'drafts.delete': z.strictObject({ draftId: FhirId }),
+
+  // --- sync -----------------------------------------------------------------------------------
+  'sync.status': Empty,
+  'sync.now': Empty,
+  'sync.conflicts': Empty,
+  'sync.resolve': z.strictObject({ conflictId: FhirId, choice: z.enum(['local', 'server']) }),
+
+  // --- break-glass ----------------------------------------------------------------------------
+  'breakGlass.request': z.strictObject({
+    patientId: PatientId,
+    reason: BreakGlassReasonSchema,
+    justification: z.string().min(1).max(LIMITS.justificationChars),
+    password: Password,
+  }),
+  'breakGlass.end': z.strictObject({ patientId: PatientId }),
+  'breakGlass.active': Empty,
+
+  // --- audit (privacy officer) ----------------------------------------------------------------
+  'audit.list': z.strictObject({
+    afterSeq: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(LIMITS.auditPage).default(100),
+    type: z.string().max(64).optional(),
+    patientId: PatientId.optional(),
+  }),
+  'audit.verify': Empty,
+
+  // --- print / export -------------------------------------------------------------------------
+  /** Returns what to print and records the print in the audit log. */
+  'print.chart': z.strictObject({ patientId: PatientId, recordIds: z.array(RecordId).max(LIMITS.recordIdsPerCall).optional() }),
+  'export.chart': z.strictObject({ patientId: PatientId, recordIds: z.array(RecordId).max(LIMITS.recordIdsPerCall).optional() }),
+
+  // --- users (admin) --------------------------------------------------------------------------
+  'users.list': Empty,
+  /** Clear a local lockout after repeated failed logins. */
+  'users.unlock': z.strictObject({ userId: FhirId }),
+  /** Remove a user's cached offline verifier from this workstation. */
+  'users.forget': z.strictObject({ userId: FhirId }),
+} as const;
+
+export type Channel = keyof typeof channelSchemas;
+export const CHANNELS = Object.keys(channelSchemas) as Channel[];
+
+/** What the renderer passes (defaults not yet applied). */
+export type ChannelInput<C extends Channel> = z.input<(typeof channelSchemas)[C]>;
+/** What the handler receives after validation. */
+export type ChannelParsedInput<C extends Channel> = z.output<(typeof channelSchemas)[C]>;
+
+export interface ChannelOutputs {
+  'auth.login': SessionStatus;
+  'auth.unlock': SessionStatus;
+  'auth.logout': SessionStatus;
+  'auth.switchUser': SessionStatus;
+  'session.status': SessionStatus;
+  'session.heartbeat': { lockAt: number | null };
+  'session.lock': SessionStatus;
+  'patients.search': PatientSummary[];
+  'patients.open': Chart;
+  'records.list': RecordView[];
+  'records.get': RecordView;
+  'records.save': SaveResult;
+  'records.delete': SaveResult;
+  'drafts.save': DraftSummary;
+  'drafts.list': DraftSummary[];
+  'drafts.get': Draft;
+  'drafts.delete': { deleted: boolean };
+  'sync.status': SyncStatus;
+  'sync.now': SyncStatus;
+  'sync.conflicts': ConflictSummary[];
+  'sync.resolve': SyncStatus;
+  'breakGlass.request': BreakGlassGrant;
+  'breakGlass.end': { ended: boolean };
+  'breakGlass.active': BreakGlassGrant[];
+  'audit.list': AuditEntryView[];
+  'audit.verify': AuditVerification;
+  'print.chart': PrintJob;
+  'export.chart': ExportResult;
+  'users.list': CachedUser[];
+  'users.unlock': { unlocked: boolean };
+  'users.forget': { forgotten: boolean };
+}
+export type ChannelOutput<C extends Channel> = ChannelOutputs[C];
+
+/** Channels that work without an unlocked session (everything else answers NO_SESSION / LOCKED). */
+export const PUBLIC_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
+  'auth.login',
+  'auth.unlock',
+  'auth.logout',
+  'auth.switchUser',
+  'session.status',
+  'session.heartbeat',
+  'session.lock',
+]);
+
+export function isChannel(value: unknown): value is Channel {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(channelSchemas, value);
+}

@@ -1,0 +1,31 @@
+/** Events the main process pushes to the renderer (window.ehr.on). Payloads carry ids, never PHI. */
+import type { LockReason, SessionStatus, SyncStatus } from './types';
+
+export interface EventPayloads {
+  /** Anything about the session changed (login, logout, lock, unlock, switch, break-glass). */
+  'session.changed': SessionStatus;
+  /** The inactivity lock fires at `lockAt` unless activity arrives. */
+  'session.lockWarning': { lockAt: number; secondsLeft: number };
+  /** Locked: the renderer must drop every PHI it holds and show the unlock screen. */
+  'session.locked': { reason: LockReason; userId: string };
+  'session.unlocked': { userId: string };
+  'sync.status': SyncStatus;
+  /** A break-glass grant ends soon (sent once, at the policy warning before expiry). */
+  'breakGlass.expiring': { patientId: string; expiresAt: number };
+  /** A break-glass grant ended: the chart must close now; further calls answer FORBIDDEN. */
+  'breakGlass.expired': { patientId: string; grantId: string };
+}
+
+export type EventName = keyof EventPayloads;
+export const EVENT_NAMES: EventName[] = [
+  'session.changed',
+  'session.lockWarning',
+  'session.locked',
+  'session.unlocked',
+  'sync.status',
+  'breakGlass.expiring',
+  'breakGlass.expired',
+];
+
+/** One event as main emits it (the shell forwards it to the renderer as-is). */
+export type EhrEvent = { [E in EventName]: { event: E; payload: EventPayloads[E] } }[EventName];

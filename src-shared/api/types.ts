@@ -1,0 +1,159 @@
+/**
+ * What the API returns. Plain JSON-serialisable shapes (they cross Electron's structured clone),
+ * timestamps as epoch milliseconds. These are the only shapes PHI crosses the bridge in.
+ */
+import type { Patient, Resource } from '@medplum/fhirtypes';
+import type { Role, PatientAccess } from '../access';
+import type { BreakGlassReason } from '../policy';
+import type { RecordType } from './schemas';
+
+export type SessionState = 'none' | 'active' | 'warning' | 'locked';
+export type LockReason = 'idle' | 'screen-lock' | 'suspend' | 'user' | 'switch-user';
+
+export interface UserInfo {
+  userId: string;
+  username: string;
+  displayName: string;
+  roles: Role[];
+}
+
+export interface BreakGlassGrant {
+  grantId: string;
+  patientId: string;
+  reason: BreakGlassReason;
+  startedAt: number;
+  /** When access ends; the renderer shows a countdown to it. */
+  expiresAt: number;
+}
+
+export interface SessionStatus {
+  state: SessionState;
+  /** The user whose session is in front (active, warning or locked). */
+  user: UserInfo | null;
+  /** When the inactivity lock fires if no activity arrives (state active/warning). */
+  lockAt: number | null;
+  /** When the warning fires (lockAt minus the policy's warning seconds). */
+  warningAt: number | null;
+  /** Logged in without the server (offline verifier). */
+  offline: boolean;
+  breakGlass: BreakGlassGrant[];
+  /** Every session kept on this workstation (other users' are locked in the background). */
+  sessions: Array<{ userId: string; username: string; displayName: string; state: SessionState }>;
+  /** Policy figures the renderer needs for its own (first-line) timer. */
+  lockTimeoutMinutes: number;
+  lockWarningSeconds: number;
+}
+
+export interface PatientSummary {
+  id: string;
+  mrn: string | null;
+  family: string | null;
+  given: string[];
+  birthDate: string | null;
+  gender: string | null;
+  /** Why the user may (or may not) open the chart; 'restricted'/'none' require break-glass. */
+  access: PatientAccess;
+}
+
+/** synced: as on the server; pending: a local change waiting in the outbox; conflict: both versions kept. */
+export type RecordStatus = 'synced' | 'pending' | 'conflict' | 'deleted';
+
+export interface RecordView {
+  id: string;
+  patientId: string;
+  resourceType: RecordType;
+  /** The server version this record is based on (0 = created here, not yet on the server). */
+  version: number;
+  status: RecordStatus;
+  updatedAt: number;
+  resource: Resource;
+}
+
+export interface Chart {
+  patient: Patient;
+  access: PatientAccess;
+  records: RecordView[];
+}
+
+export interface SaveResult {
+  id: string;
+  version: number;
+  /** The outbox mutation that will carry this write to the server. */
+  mutationId: string;
+}
+
+export interface DraftSummary {
+  draftId: string;
+  key: string;
+  patientId: string | null;
+  updatedAt: number;
+}
+
+export interface Draft extends DraftSummary {
+  content: string;
+}
+
+export type SyncState = 'idle' | 'syncing' | 'offline' | 'error' | 'disabled';
+
+export interface SyncStatus {
+  state: SyncState;
+  pendingMutations: number;
+  conflicts: number;
+  lastSyncAt: number | null;
+  /** A PHI-free reason when state is 'error' or 'offline'. */
+  message?: string;
+}
+
+export interface ConflictSummary {
+  conflictId: string;
+  patientId: string;
+  recordId: string;
+  resourceType: string;
+  localVersion: number;
+  serverVersion: number;
+}
+
+/** An audit entry as the privacy officer sees it: ids and codes, never PHI. */
+export interface AuditEntryView {
+  seq: number;
+  at: number;
+  action: string;
+  type: string;
+  outcome: string;
+  severity: string;
+  userId: string | null;
+  role: string | null;
+  patientId: string | null;
+  entity: string | null;
+  correlationId: string | null;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  count: number;
+  /** The first broken seq and why (gap, fork, edit, reorder, signature), when not ok. */
+  firstBadSeq?: number;
+  problem?: string;
+}
+
+export interface CachedUser {
+  userId: string;
+  username: string;
+  roles: Role[];
+  lastOnlineLoginAt: number | null;
+  failedCount: number;
+  lockedUntil: number | null;
+}
+
+export interface PrintJob {
+  jobId: string;
+  patientId: string;
+  records: RecordView[];
+  patient: Patient;
+}
+
+export interface ExportResult {
+  patientId: string;
+  /** A FHIR R4 Bundle (collection) of the patient and the chosen records. */
+  bundle: { resourceType: 'Bundle'; type: 'collection'; entry: Array<{ resource: Resource }> };
+}

@@ -1,0 +1,104 @@
+/**
+ * Audit ingest and query. An entry is the device's hash-chained, Ed25519-signed audit record
+ * (src-shared/audit, verified with src-shared/node/audit-chain.ts). Every string is an id or a
+ * code — the schema's character classes leave no room for a name or a sentence.
+ */
+import { z } from 'zod';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_SEVERITIES, AUDIT_TYPES, type AuditEntry } from '../audit';
+import { B64uSchema, CorrelationIdSchema, IdSchema, IsoDateTimeSchema, LIMITS } from './common';
+
+const CodeSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
+const HexHashSchema = z.string().regex(/^[0-9a-f]{64}$/);
+
+export { AUDIT_ACTIONS };
+
+/**
+ * One device audit entry exactly as the vault chains it (src-shared/audit/types.ts AuditEntry):
+ * strict, so the server hashes the same bytes the device did and nothing else rides along.
+ */
+export const AuditEntrySchema = z
+  .object({
+    deviceId: IdSchema,
+    seq: z.number().int().min(1),
+    prevHash: HexHashSchema,
+    hash: HexHashSchema,
+    signature: B64uSchema.min(80).max(100),
+    at: IsoDateTimeSchema,
+    action: z.enum(AUDIT_ACTIONS),
+    type: z.enum(AUDIT_TYPES),
+    outcome: z.enum(AUDIT_OUTCOMES),
+    severity: z.enum(AUDIT_SEVERITIES),
+    userId: IdSchema.nullable(),
+    role: CodeSchema.nullable(),
+    patientId: IdSchema.nullable().optional(),
+    resourceRefs: z.array(z.string().regex(/^[A-Za-z]{1,64}\/[A-Za-z0-9._:-]{1,128}$/)).max(100).optional(),
+    beforeHash: HexHashSchema.nullable().optional(),
+    afterHash: HexHashSchema.nullable().optional(),
+    correlationId: CorrelationIdSchema.or(IdSchema),
+    reasonCode: CodeSchema.nullable().optional(),
+  })
+  .strict() satisfies z.ZodType<AuditEntry>;
+export type WireAuditEntry = AuditEntry;
+
+/** POST /v1/audit (header x-audit-correlation-id): one device's entries, in seq order, continuing its chain. */
+export const AuditIngestRequestSchema = z
+  .object({ deviceId: IdSchema, entries: z.array(AuditEntrySchema).min(1).max(LIMITS.auditBatch) })
+  .strict();
+export type AuditIngestRequest = z.infer<typeof AuditIngestRequestSchema>;
+/**
+ * 200: all stored. The batch must continue the device's stored chain exactly.
+ * 409 INTEGRITY with detail { problem: 'gap' | 'fork' | 'edit' | 'reorder' | 'signature' | 'device' | 'replay', seq, lastSeq }:
+ * 'replay' = entries the server already holds were sent again (e.g. a retry after a lost answer) —
+ * drop entries up to lastSeq and send the rest.
+ */
+export const AuditIngestResponseSchema = z
+  .object({ accepted: z.number().int(), lastSeq: z.number().int(), lastHash: z.string() })
+  .strict();
+export type AuditIngestResponse = z.infer<typeof AuditIngestResponseSchema>;
+
+/** GET /v1/privacy/audit (privacy_officer, admin): query by patient, user, time. GET /v1/privacy/audit/fhir: the same as a FHIR Bundle of AuditEvent. */
+export const AuditQuerySchema = z
+  .object({
+    patientId: IdSchema.optional(),
+    userId: IdSchema.optional(),
+    from: IsoDateTimeSchema.optional(),
+    to: IsoDateTimeSchema.optional(),
+    source: z.enum(['device', 'server', 'all']).default('all'),
+    limit: z.coerce.number().int().min(1).max(1000).default(200),
+  })
+  .strict();
+export type AuditQuery = z.input<typeof AuditQuerySchema>;
+
+/** The server's own audit rows (logins, key access, pulls, refusals) and the ingested device rows, in one shape. */
+export const AuditRowSchema = z
+  .object({
+    source: z.enum(['device', 'server']),
+    id: z.string(),
+    at: IsoDateTimeSchema,
+    deviceId: IdSchema.nullable(),
+    userId: IdSchema.nullable(),
+    patientId: IdSchema.nullable(),
+    type: CodeSchema,
+    action: z.enum(AUDIT_ACTIONS),
+    outcome: CodeSchema,
+    severity: CodeSchema,
+    correlationId: z.string().nullable(),
+    detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullable(),
+  })
+  .strict();
+export type AuditRow = z.infer<typeof AuditRowSchema>;
+export const AuditQueryResponseSchema = z.object({ rows: z.array(AuditRowSchema) }).strict();
+
+/** GET /v1/privacy/audit/fhir — a FHIR R4 Bundle (type collection) of AuditEvent resources. */
+export const AuditBundleSchema = z
+  .object({
+    resourceType: z.literal('Bundle'),
+    type: z.literal('collection'),
+    entry: z.array(
+      z.object({
+        resource: z.custom<AuditEvent>((v) => typeof v === 'object' && v !== null && (v as { resourceType?: unknown }).resourceType === 'AuditEvent'),
+      }),
+    ),
+  })
+  .strict();

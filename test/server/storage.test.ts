@@ -1,0 +1,97 @@
+/** One schema on both engines; audit tables append-only; two instances on one PostgreSQL share everything. */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { seal } from '../../src-shared/node/envelope';
+import type { PullResponse, PushResponse, TokenResponse } from '../../src-shared/sync';
+import { splitStatements } from '../../src-server/db/migrate';
+import { DEMO, VARIANTS, call, enrollDevice, freshDatabase, hasPostgres, login, startTestServer, type TestServer } from './helpers';
+
+describe('migration script splitting', () => {
+  it('splits on semicolons but keeps a function body whole', () => {
+    const parts = splitStatements('CREATE TABLE a (x int); CREATE FUNCTION f() RETURNS trigger AS $fn$ BEGIN RAISE; END $fn$; SELECT 1;');
+    expect(parts).toHaveLength(3);
+    expect(parts[1]).toContain('BEGIN RAISE; END');
+  });
+});
+
+describe.each(VARIANTS)('storage on $name', (variant) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(variant);
+  });
+  afterAll(async () => server?.stop());
+
+  it('refuses UPDATE and DELETE on audit tables, as the application role', async () => {
+    await server.db.query("INSERT INTO server_audit (type, action, outcome, severity) VALUES ('t', 'E', 'success', 'info')");
+    await expect(server.db.query("UPDATE server_audit SET type = 'x'")).rejects.toThrow();
+    await expect(server.db.query('DELETE FROM server_audit')).rejects.toThrow();
+    await expect(server.db.query('DELETE FROM device_audit')).rejects.toThrow();
+    const [{ user }] = (await server.db.query<{ user: string }>('SELECT current_user AS user')) as [{ user: string }];
+    expect(user).toBe('ehr_app');
+    const [priv] = await server.db.query<{ u: boolean; d: boolean; i: boolean }>(
+      "SELECT has_table_privilege('ehr_app', 'server_audit', 'UPDATE') AS u, has_table_privilege('ehr_app', 'device_audit', 'DELETE') AS d, has_table_privilege('ehr_app', 'server_audit', 'INSERT') AS i",
+    );
+    expect(priv).toEqual({ u: false, d: false, i: true });
+  });
+
+  it('restarts on the same data without re-migrating or re-seeding', async () => {
+    if (variant.name !== 'pglite') return;
+    const dataDir = server.dir;
+    const before = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM records');
+    await server.close();
+    const again = await startTestServer(variant, { dataDir });
+    try {
+      expect(again.seeded).toBeUndefined();
+      expect(await again.db.query<{ n: number }>('SELECT count(*)::int AS n FROM records')).toEqual(before);
+      expect(again.fingerprint).toBe(server.fingerprint);
+    } finally {
+      await again.close();
+    }
+    server = await startTestServer(variant, { dataDir });
+  });
+});
+
+describe.skipIf(!hasPostgres)('two instances on one PostgreSQL', () => {
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    const databaseUrl = await freshDatabase();
+    a = await startTestServer({ name: 'postgres' }, { databaseUrl });
+    // Same database and the same KEK directory (as two instances behind a load balancer would have).
+    b = await startTestServer({ name: 'postgres' }, { databaseUrl, kekDir: `${a.dir}/kek`, seed: 'none' });
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+  });
+
+  it('login on A, refresh on B, push on A, pull on B', async () => {
+    const dev = await enrollDevice(a);
+    const t = await login(a, DEMO.nurse, dev.deviceId);
+    const r = await call<TokenResponse>(b, 'POST', '/v1/auth/refresh', { body: { refreshToken: t.refreshToken, deviceId: dev.deviceId } });
+    expect(r.status).toBe(200);
+    const key = randomBytes(32);
+    const recordId = `obs-${randomUUID()}`;
+    const env = seal({ recordId, patientId: 'demo-p-0002', resourceType: 'Observation', version: 1, keyId: 'k' }, Buffer.from('{}'), key);
+    const pushed = await call<PushResponse>(a, 'POST', '/v1/sync/push', { token: r.body.accessToken, body: { mutations: [{ mutationId: randomUUID(), op: 'upsert', baseVersion: 0, envelope: env }] } });
+    expect(pushed.body.results[0]).toMatchObject({ status: 'applied' });
+    const pulled = await call<PullResponse>(b, 'GET', '/v1/sync/pull?patientId=demo-p-0002&limit=1000', { token: t.accessToken });
+    expect(pulled.status).toBe(200);
+    expect(pulled.body.records.map((x) => x.envelope.recordId)).toContain(recordId);
+    // A's reuse detection is B's too.
+    expect((await call(a, 'POST', '/v1/auth/refresh', { body: { refreshToken: t.refreshToken, deviceId: dev.deviceId } })).status).toBe(401);
+    expect((await call(b, 'GET', '/v1/me', { token: r.body.accessToken })).status).toBe(401);
+  });
+
+  it('the owner connection can still see the audit rows the application role cannot change', async () => {
+    const client = new pg.Client({ connectionString: a.databaseUrl });
+    await client.connect();
+    try {
+      await client.query('SET ROLE ehr_app');
+      await expect(client.query("UPDATE server_audit SET type = 'x'")).rejects.toThrow(/permission denied/);
+    } finally {
+      await client.end();
+    }
+  });
+});

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import {
+  allowWebviewAttach,
+  buildWebPreferences,
+  buildWindowOptions,
+  contentSecurityPolicy,
+  isAllowedNavigation,
+  isAllowedRequest,
+  permissionDecision,
+  securityHeaders,
+  windowOpenDecision,
+} from '../../src-main/electron/security';
+import { APP_ENTRY_URL, isAppUrl } from '../../src-main/electron/app-url';
+
+/** Parses "a x y; b z" into { a: ['x','y'], b: ['z'] }. */
+function parseCsp(csp: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const part of csp.split(';').map((s) => s.trim()).filter(Boolean)) {
+    const [name, ...values] = part.split(/\s+/);
+    out[name!] = values;
+  }
+  return out;
+}
+
+describe('window webPreferences', () => {
+  it('turns every isolation switch the secure way, in production and in development', () => {
+    for (const devTools of [false, true]) {
+      const p = buildWebPreferences({ preloadPath: '/app/preload.cjs', devTools });
+      expect(p).toMatchObject({
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        nodeIntegrationInSubFrames: false,
+        webSecurity: true,
+        allowRunningInsecureContent: false,
+        webviewTag: false,
+        experimentalFeatures: false,
+        navigateOnDragDrop: false,
+        spellcheck: false,
+        preload: '/app/preload.cjs',
+      });
+      expect(p.devTools).toBe(devTools);
+    }
+  });
+
+  it('the window starts hidden with those preferences', () => {
+    const o = buildWindowOptions({ preloadPath: '/p.cjs', devTools: false });
+    expect(o.show).toBe(false);
+    expect(o.webPreferences?.sandbox).toBe(true);
+    expect(o.webPreferences?.devTools).toBe(false);
+  });
+});
+
+describe('content security policy', () => {
+  const csp = parseCsp(contentSecurityPolicy());
+
+  it('defaults to nothing and allows scripts and styles only from our own origin', () => {
+    expect(csp['default-src']).toEqual(["'none'"]);
+    expect(csp['script-src']).toEqual(["'self'"]);
+    expect(csp['style-src']).toEqual(["'self'"]);
+    expect(csp['img-src']).toEqual(["'self'", 'data:']);
+  });
+
+  it('has no inline, eval, wildcard or remote source anywhere', () => {
+    for (const [directive, values] of Object.entries(csp)) {
+      for (const v of values) {
+        expect(v, directive).not.toMatch(/unsafe-inline|unsafe-eval|wasm-unsafe-eval|unsafe-hashes|\*|^https?:|^http|^ws|^blob:|^filesystem:/);
+      }
+    }
+  });
+
+  it('forbids network connections, frames, objects, forms and base-uri changes', () => {
+    for (const d of ['connect-src', 'frame-src', 'object-src', 'form-action', 'base-uri', 'frame-ancestors', 'worker-src']) {
+      expect(csp[d], d).toEqual(["'none'"]);
+    }
+  });
+
+  it('is sent as a header with nosniff on every response', () => {
+    const h = securityHeaders();
+    expect(h['Content-Security-Policy']).toBe(contentSecurityPolicy());
+    expect(h['X-Content-Type-Options']).toBe('nosniff');
+    expect(h['Cache-Control']).toBe('no-store');
+  });
+});
+
+describe('navigation, popups, requests, permissions', () => {
+  it('allows navigation only within app://ehr', () => {
+    expect(isAllowedNavigation(APP_ENTRY_URL)).toBe(true);
+    expect(isAllowedNavigation('app://ehr/index.html#/locked')).toBe(true);
+    for (const url of [
+      'https://evil.example/',
+      'http://127.0.0.1:8443/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'data:text/html,<script>1</script>',
+      'app://ehr@evil.example/',
+      'app://ehr.evil/',
+      'app://ehr:8080/',
+      'app://other/index.html',
+      'devtools://devtools/bundled/inspector.html',
+      'not a url',
+    ]) {
+      expect(isAllowedNavigation(url), url).toBe(false);
+    }
+  });
+
+  it('denies every window.open', () => {
+    expect(windowOpenDecision()).toEqual({ action: 'deny' });
+  });
+
+  it('lets requests through only to app://ehr (devtools only in a development build)', () => {
+    expect(isAllowedRequest('app://ehr/assets/index.js', false)).toBe(true);
+    expect(isAllowedRequest('https://cdn.example/x.js', false)).toBe(false);
+    expect(isAllowedRequest('http://localhost:5173/', true)).toBe(false);
+    expect(isAllowedRequest('file:///etc/hosts', true)).toBe(false);
+    expect(isAllowedRequest('devtools://devtools/x', false)).toBe(false);
+    expect(isAllowedRequest('devtools://devtools/x', true)).toBe(true);
+    expect(isAllowedRequest('data:image/png;base64,AAAA', false)).toBe(true);
+    expect(isAllowedRequest('data:text/html,<script>1</script>', false)).toBe(false);
+  });
+
+  it('refuses every permission, whatever it is and whoever asks', () => {
+    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen', 'usb', 'serial', 'hid', 'unknown']) {
+      expect(permissionDecision(p, 'app://ehr')).toBe(false);
+    }
+    expect(allowWebviewAttach()).toBe(false);
+  });
+
+  it('recognises our origin and nothing that merely looks like it', () => {
+    expect(isAppUrl('app://ehr/')).toBe(true);
+    expect(isAppUrl('app:/ehr/index.html')).toBe(false);
+    expect(isAppUrl('xapp://ehr/')).toBe(false);
+  });
+});

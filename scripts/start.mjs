@@ -52,6 +52,36 @@ function run(cmd, args, opts = {}) {
 }
 
 /** Connects with TLS (no trust check: this is the local dev server) and returns its SHA-256 fingerprint. */
+/**
+ * Starts `npm run server` in its own process group, so that stopping it also stops what npm started
+ * (tsx and the server): signalling npm alone leaves the server running.
+ */
+export function spawnSyncServer(env, stdio = ['ignore', 'pipe', 'inherit']) {
+  return spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'server'], {
+    cwd: root,
+    stdio,
+    env,
+    detached: process.platform !== 'win32',
+  });
+}
+
+/** Stops a process started by spawnSyncServer and everything under it. */
+export function stopProcessTree(child) {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    if (process.platform === 'win32') spawnSync('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore' });
+    else process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
+/** The one-time device enrollment code the development server prints at start (docs/server.md). */
+export function enrollmentCodeFromServerOutput(text) {
+  const m = /One-time device enrollment code: (\S+)/.exec(text);
+  return m ? m[1] : undefined;
+}
+
 export function serverFingerprint(url) {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -102,21 +132,22 @@ async function main() {
 
   const serverUrl = process.env.EHR_SERVER_URL ?? 'https://127.0.0.1:8443';
   let fingerprint = await serverFingerprint(serverUrl).catch(() => null);
+  let enrollment;
   if (fingerprint) {
     console.log(`Using the sync server already running at ${serverUrl}.`);
+    console.log('  (A new workstation profile must be enrolled: run the app once with --enroll-code=<code from that server>.)');
   } else {
     console.log(`Starting the sync server (embedded PGlite, demo data) at ${serverUrl} ...`);
     const port = new URL(serverUrl).port || '443';
-    const server = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'server'], {
-      cwd: root,
-      stdio: 'inherit',
-      env: { ...process.env, PORT: port },
+    const server = spawnSyncServer({ ...process.env, PORT: port });
+    // Echo the server's output, and keep its one-time enrollment code for the app's first start.
+    server.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      enrollment ??= enrollmentCodeFromServerOutput(chunk.toString());
     });
-    const stopServer = () => {
-      if (server.exitCode === null) server.kill('SIGTERM');
-    };
-    process.on('exit', stopServer);
+    process.on('exit', () => stopProcessTree(server));
     process.on('SIGINT', () => process.exit(130));
+    process.on('SIGTERM', () => process.exit(143));
     try {
       fingerprint = await waitForServer(serverUrl, server);
     } catch (e) {
@@ -133,7 +164,12 @@ async function main() {
   const app = spawn(status.path, [root], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, EHR_DEV_POLICY_FILE: policyFile, ELECTRON_ENABLE_SECURITY_WARNINGS: 'true' },
+    env: {
+      ...process.env,
+      EHR_DEV_POLICY_FILE: policyFile,
+      ...(enrollment ? { EHR_DEV_ENROLLMENT_CODE: enrollment } : {}),
+      ELECTRON_ENABLE_SECURITY_WARNINGS: 'true',
+    },
   });
   app.on('exit', (code) => process.exit(code ?? 0));
 }

@@ -6,6 +6,7 @@
  *   TLS_CERT, TLS_KEY   production certificate and key (PEM); otherwise a local CA is generated
  *   KEK_DIR       directory of the key-encryption key file (default <DATA_DIR>/kek)
  *   SEED          demo | none (default: demo — seeds only an empty database)
+ *   --rotate-kek  rotate the key-encryption key (re-wrap every data key), print the report, exit
  * Prints the URL and the certificate's SHA-256 fingerprint (what workstations pin).
  */
 import { resolve } from 'node:path';
@@ -27,16 +28,24 @@ if (Boolean(cert) !== Boolean(key)) {
   console.error('server: set both TLS_CERT and TLS_KEY, or neither (a local certificate is then generated).');
   process.exit(2);
 }
+const rotateOnly = process.argv.includes('--rotate-kek');
 const server = await startServer({
   dataDir,
   databaseUrl: setting('DATABASE_URL'),
-  port: Number(setting('PORT') ?? 8443),
-  host: setting('HOST') ?? '127.0.0.1',
+  // A rotation run serves nobody: any free loopback port, closed right after.
+  port: rotateOnly ? 0 : Number(setting('PORT') ?? 8443),
+  host: rotateOnly ? '127.0.0.1' : (setting('HOST') ?? '127.0.0.1'),
   tls: cert && key ? { certPath: resolve(cert), keyPath: resolve(key) } : undefined,
   kekDir: setting('KEK_DIR') ? resolve(setting('KEK_DIR')!) : undefined,
-  seed: setting('SEED') === 'none' ? 'none' : 'demo',
+  seed: setting('SEED') === 'none' || rotateOnly ? 'none' : 'demo',
   log: stdoutLog,
 });
+if (rotateOnly) {
+  const report = await server.rotateKek();
+  console.log(`KEK rotated to ${report.newKekId}: ${report.dataKeys} data keys and ${report.secrets} server secrets re-wrapped; retired ${report.oldKekIds.join(', ') || 'none'}.`);
+  await server.close();
+  process.exit(0);
+}
 console.log(`Clinic EHR sync server listening on ${server.url}`);
 console.log(`Certificate SHA-256 fingerprint (pin this in the IT policy): ${server.fingerprint}`);
 if (server.seeded) {

@@ -13,13 +13,18 @@ import { randomUUID } from 'node:crypto';
 import type { ApiResult, EhrEvent, LockReason } from '../../src-shared/api';
 import type { Policy } from '../../src-shared/policy';
 import { createBreakGlassAlertQueue, type BreakGlassAlertQueue } from './access';
-import { createApi, handlers, type SyncPort } from './api';
-import { AuditWriter } from './audit';
-import { Authenticator, authServerFromClient, createVaultAccountStore, type Argon2Cost, type AuthServer } from './auth';
+import { createApi, handlers, syncPortFromEngine, type SyncPort } from './api';
+import { AuditWriter, auditedDataKeys } from './audit';
+import { Authenticator, authServerFromClient, createVaultAccountStore, type Argon2Cost, type AuthServer, type ServerTokens } from './auth';
+import { createDataKeyService } from './crypto/data-keys';
 import type { KeyStore } from './keychain';
 import { SessionManager, sessionPolicy, systemClock, type Clock, type SessionPolicy, type UserSession } from './session';
+import { createSyncEngine } from './sync';
 import { createServerClient, type ServerClient } from './sync/server-client';
 import { openVault, type Vault } from './vault';
+
+/** How long close() waits for a final sync before giving up (the outbox keeps the rest). */
+const CLOSE_FLUSH_MS = 3000;
 
 export interface WorkstationOptions {
   /** Folder of the vault (vault.db + meta). */
@@ -60,7 +65,7 @@ export interface Workstation {
   lockNow(reason: WorkstationLockReason): boolean;
   /** Renderer activity outside an API call. */
   heartbeat(): number | null;
-  /** Stops timers and sync, closes the vault. Sessions end without logout entries (the app is closing). */
+  /** Flushes the outbox if the server answers within 3 s, stops timers and sync, closes the vault. Sessions end without logout entries (the app is closing). */
   close(): Promise<void>;
   readonly deviceId: string;
   readonly policy: SessionPolicy;
@@ -108,11 +113,31 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
     },
   });
 
-  const client = opts.server && !opts.authServer ? createServerClient({ serverUrl: opts.server.url, fingerprint: opts.server.fingerprint, deviceId }) : null;
-  const server = opts.authServer ?? (client ? authServerFromClient(client) : null);
+  const client = opts.server ? createServerClient({ serverUrl: opts.server.url, fingerprint: opts.server.fingerprint, deviceId }) : null;
+  const clientAuth = client ? authServerFromClient(client) : null;
+  const server = opts.authServer ?? clientAuth;
   const accounts = createVaultAccountStore(vault);
   const auth = new Authenticator({ accounts, server, policy, now: () => clock.now(), ...(opts.argon2 ? { argon2: opts.argon2 } : {}) });
-  const sync = opts.createSync ? opts.createSync({ vault, client, deviceId, emit }) : null;
+
+  const recordKeyAccess = (patientId: string, keyId: string): void => {
+    const s = sessions.front;
+    audit.record(s ? actor(s) : { userId: null, role: null, correlationId: randomUUID() }, { type: 'key-access', patientId, resourceRefs: [`DataKey/${keyId}`] });
+  };
+  let sync: WorkstationSync | null = null;
+  if (opts.createSync) sync = opts.createSync({ vault, client, deviceId, emit });
+  else if (client) {
+    const keys = auditedDataKeys(createDataKeyService({ vault, client }), recordKeyAccess);
+    sync = syncPortFromEngine(createSyncEngine({ vault, client, keys }), emit);
+  }
+  // The sync engine pushes as the user in front: install their server tokens whenever the front
+  // session changes (a locked user's session keeps syncing until someone else signs in).
+  if (clientAuth) {
+    listeners.add((e) => {
+      if (e.event !== 'session.changed') return;
+      const tokens = sessions.front?.serverAuth as ServerTokens | null | undefined;
+      if (tokens) clientAuth.install(tokens);
+    });
+  }
   sync?.start?.();
 
   const api = createApi({ vault, sessions, auth, accounts, audit, policy, clock, server, sync, emit }, handlers);
@@ -127,6 +152,9 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
     heartbeat: () => sessions.heartbeat(),
     async close() {
       sessions.close();
+      // One last push of queued writes and audit entries if the server answers quickly; whatever is
+      // left stays in the outbox (encrypted) for the next start.
+      if (sync) await Promise.race([sync.syncNow().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_FLUSH_MS).unref())]);
       await sync?.stop?.();
       client?.close();
       listeners.clear();
@@ -137,13 +165,6 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
     vault,
     sessions,
     breakGlassAlerts: createBreakGlassAlertQueue(vault),
-    recordKeyAccess(patientId, keyId) {
-      const s = sessions.front;
-      audit.record(s ? actor(s) : { userId: null, role: null, correlationId: randomUUID() }, {
-        type: 'key-access',
-        patientId,
-        resourceRefs: [`DataKey/${keyId}`],
-      });
-    },
+    recordKeyAccess,
   };
 }

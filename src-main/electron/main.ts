@@ -1,29 +1,36 @@
 /**
  * The Electron main process: wires the pure shell modules (security, app-protocol, ipc, lifecycle,
- * shell-config, updater) and the workstation core to the real electron module. Every decision lives
- * in those modules and is tested there; this file only connects them, in this order:
+ * shell-config, enrollment, sync-wiring, updater) and the workstation core to the real electron
+ * module. Every decision lives in those modules and is tested there (test/shell/main-wiring.test.ts
+ * runs this file against a stand-in electron); this file only connects them, in this order:
  *   single-instance lock -> app:// scheme privileges -> ready -> IT policy (stop if invalid) ->
- *   native binary -> core -> session hardening -> app:// handler -> IPC -> window -> power events.
+ *   native binary -> core (vault + sync) -> enrollment if asked -> session hardening -> app://
+ *   handler -> IPC -> window -> crash/hang watch -> power events -> quit guard -> updates.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import { app, BrowserWindow, dialog, ipcMain, Menu, powerMonitor, protocol, session, type Session, type WebContents } from 'electron';
 import { isEhrError } from '../../src-shared/errors';
 import { createKeytarKeyStore } from '../core/keychain';
 import { chooseNativeBinding } from '../core/native';
 import { loadPolicy, type EffectivePolicy } from '../core/policy';
 import { createSyncEngine } from '../core/sync';
-import { createWorkstation } from '../core/workstation';
+import { createServerClient } from '../core/sync/server-client';
+import { createWorkstation, type Workstation } from '../core/workstation';
 import { createAppProtocolHandler } from './app-protocol';
 import { APP_ENTRY_URL, APP_SCHEME } from './app-url';
 import type { ShellCore } from './core-port';
+import { enrollmentCode, enrollWorkstation, isEnrolled, readMarker, writeMarker } from './enrollment';
 import { forwardEvents, isTrustedSender, registerIpc, senderInfo } from './ipc';
 import { createQuitGuard, createRendererWatch, wirePowerEvents } from './lifecycle';
 import {
+  allowPageTitleUpdate,
   allowWebviewAttach,
   buildWindowOptions,
   isAllowedNavigation,
   isAllowedRequest,
   permissionDecision,
+  RENDERER_PARTITION,
   windowOpenDecision,
 } from './security';
 import { devUserDataDir, shellConfig, type ShellConfig } from './shell-config';
@@ -76,6 +83,34 @@ function guardWebContents(contents: WebContents): void {
   });
 }
 
+/**
+ * Enrolls the workstation when a code was given (--enroll-code=, or npm start's development code)
+ * and it is not enrolled with this server yet. A failure is shown but does not stop the app: offline
+ * logins of known users still work, and IT can retry with a new code.
+ */
+async function enrollIfAsked(ws: Workstation, serverUrl: string, fingerprint: string, markerFile: string, argv: readonly string[]): Promise<void> {
+  const code = enrollmentCode(argv, process.env, app.isPackaged);
+  if (!code || isEnrolled(readMarker(markerFile), ws.deviceId, serverUrl)) return;
+  const client = createServerClient({ serverUrl, fingerprint, deviceId: ws.deviceId });
+  try {
+    const marker = await enrollWorkstation({
+      code,
+      deviceId: ws.deviceId,
+      serverUrl,
+      publicKey: ws.vault.device.publicKeyRaw,
+      name: os.hostname(),
+      enroll: (req) => client.enroll(req),
+    });
+    writeMarker(markerFile, marker);
+    console.log('[shell] workstation enrolled');
+  } catch (e) {
+    logError('enrollment', e);
+    dialog.showErrorBox('Clinic EHR: enrollment failed', isEhrError(e) ? e.message : 'This workstation could not be enrolled. Tell IT.');
+  } finally {
+    client.close();
+  }
+}
+
 async function start(): Promise<void> {
   const cfg = shellConfig({
     isPackaged: app.isPackaged,
@@ -100,7 +135,7 @@ async function start(): Promise<void> {
     console.warn(`[shell] user settings ignored (IT policy wins): ${effective.ignoredUserSettings.join(', ')}`);
   }
 
-  let core: ShellCore;
+  let ws: Workstation;
   const sync = createShellSync(({ vault, client }) => createSyncEngine({ vault, client }));
   try {
     const native = chooseNativeBinding(
@@ -108,7 +143,7 @@ async function start(): Promise<void> {
       cfg.nativeRoots,
       existsSync,
     );
-    core = await createWorkstation({
+    ws = await createWorkstation({
       dataDir: cfg.vaultDir,
       keyStore: createKeytarKeyStore(),
       policy,
@@ -119,10 +154,16 @@ async function start(): Promise<void> {
   } catch (e) {
     return fatal('Clinic EHR cannot open its secure storage', e);
   }
+  const core: ShellCore = ws;
+  await enrollIfAsked(ws, policy.serverUrl, policy.serverCertFingerprint, cfg.enrollmentMarkerFile, process.argv);
 
+  // The window's in-memory session serves app:// and is locked down; the default session (unused)
+  // is locked down too, so nothing that might fall back to it gets more.
+  const rendererSession = session.fromPartition(RENDERER_PARTITION);
+  hardenSession(rendererSession, cfg);
   hardenSession(session.defaultSession, cfg);
   app.on('web-contents-created', (_e, contents) => guardWebContents(contents));
-  protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: cfg.rendererRoot }));
+  rendererSession.protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: cfg.rendererRoot }));
 
   const trustedIds = new Set<number>();
   registerIpc({
@@ -136,6 +177,9 @@ async function start(): Promise<void> {
   const win = new BrowserWindow(buildWindowOptions({ preloadPath: cfg.preloadPath, devTools: cfg.devTools }));
   trustedIds.add(win.webContents.id);
   win.once('ready-to-show', () => win.show());
+  win.on('page-title-updated', (event) => {
+    if (!allowPageTitleUpdate()) event.preventDefault();
+  });
   forwardEvents(core, (channel, event, payload) => win.webContents.send(channel, event, payload), () => !win.isDestroyed());
 
   const watch = createRendererWatch({
@@ -182,7 +226,9 @@ async function start(): Promise<void> {
     createQuitGuard({ core: { close: closeCore }, quit: () => app.quit(), timeoutMs: 15_000, onError: (e) => logError('close', e) }),
   );
   app.on('window-all-closed', () => app.quit());
-  app.on('second-instance', () => {
+  // A second launch (e.g. IT running --enroll-code= while the app is open) comes here instead.
+  app.on('second-instance', (_event, argv) => {
+    void enrollIfAsked(ws, policy.serverUrl, policy.serverCertFingerprint, cfg.enrollmentMarkerFile, argv);
     if (win.isDestroyed()) return;
     if (win.isMinimized()) win.restore();
     win.focus();

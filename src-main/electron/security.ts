@@ -10,6 +10,13 @@
 import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron';
 import { APP_ORIGIN, isAppUrl } from './app-url';
 
+/**
+ * The renderer's session partition. Without the `persist:` prefix Chromium keeps it in memory only:
+ * no HTTP cache, cookies, localStorage or IndexedDB ever reach the disk, so nothing the page holds
+ * can be left behind in the profile (drafts are saved encrypted in the vault instead).
+ */
+export const RENDERER_PARTITION = 'ehr-renderer';
+
 export interface WindowSecurityOptions {
   /** Absolute path of the bundled preload (dist/main/electron/preload.cjs). */
   preloadPath: string;
@@ -21,6 +28,7 @@ export interface WindowSecurityOptions {
 export function buildWebPreferences(opts: WindowSecurityOptions): WebPreferences {
   return {
     preload: opts.preloadPath,
+    partition: RENDERER_PARTITION,
     contextIsolation: true,
     sandbox: true,
     nodeIntegration: false,
@@ -49,7 +57,7 @@ export function buildWindowOptions(opts: WindowSecurityOptions): BrowserWindowCo
     minHeight: 600,
     // Shown on 'ready-to-show' so no half-rendered frame flashes.
     show: false,
-    title: 'Clinic EHR',
+    title: WINDOW_TITLE,
     backgroundColor: '#ffffff',
     autoHideMenuBar: true,
     webPreferences: buildWebPreferences(opts),
@@ -125,6 +133,15 @@ export function isAllowedRequest(url: string, devTools: boolean): boolean {
  * `permission` is taken only so a log line could name it; the answer never depends on it.
  */
 export function permissionDecision(_permission: string, _origin?: string): false {
+  return false;
+}
+
+/**
+ * The window title stays "Clinic EHR": a page title (which could name a patient) would otherwise show
+ * in the taskbar, the window switcher, screen sharing, and to every app that lists windows.
+ */
+export const WINDOW_TITLE = 'Clinic EHR';
+export function allowPageTitleUpdate(): false {
   return false;
 }
 

@@ -29,6 +29,8 @@ export interface ShellConfig {
   nativeRoots: string[];
   vaultDir: string;
   userSettingsFile: string;
+  /** Non-PHI record that this profile's device is enrolled with a server (see enrollment.ts). */
+  enrollmentMarkerFile: string;
 }
 
 /**
@@ -53,5 +55,6 @@ export function shellConfig(f: ShellFacts): ShellConfig {
     vaultDir: path.join(f.userDataDir, 'vault'),
     // Non-PHI preferences the user may set (only ever tightening policy: see core/policy/resolve.ts).
     userSettingsFile: path.join(f.userDataDir, 'settings.json'),
+    enrollmentMarkerFile: path.join(f.userDataDir, 'enrollment.json'),
   };
 }

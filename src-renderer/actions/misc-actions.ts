@@ -4,6 +4,7 @@ import { fetchPhi } from './context';
 import type { BreakGlassReason } from '../../src-shared/policy';
 import type { AuditVerification, PrintJob } from '../../src-shared/api/types';
 import { openChart } from './patient-actions';
+import { syncNow } from './sync-actions';
 
 export async function requestBreakGlass(
   ctx: AppContext, patientId: string, reason: BreakGlassReason, justification: string, password: string,
@@ -13,7 +14,13 @@ export async function requestBreakGlass(
   s.learnCoreNow(grant.startedAt);
   s.grantStarted(grant);
   s.closeBreakGlass();
-  await openChart(ctx, patientId);
+  // A patient outside the care team is usually not on this workstation yet: the grant puts it in
+  // the sync scope, and the next cycles bring its chart. Try to open, pulling in between.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const opened = await openChart(ctx, patientId, undefined, { quietNotFound: attempt < 2 });
+    if (opened.ok || opened.code !== 'NOT_FOUND') return;
+    await syncNow(ctx).catch(() => undefined);
+  }
 }
 
 export async function endBreakGlass(ctx: AppContext, patientId: string): Promise<void> {

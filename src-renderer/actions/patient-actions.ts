@@ -31,12 +31,12 @@ export function createSearcher(ctx: AppContext, debounceMs = SEARCH_DEBOUNCE_MS)
     const input = parseSearchQuery(query);
     try {
       if (!input) {
-        ctx.store.getState().putPhi(ctx.store.getState().phiEpoch, { results: null });
+        ctx.store.getState().putPhi(ctx.store.getState().phiEpoch, { results: null, resultsFor: '' });
         return;
       }
       const epoch = ctx.store.getState().phiEpoch;
       const results = await ctx.client.call('patients.search', input);
-      if (mySeq === seq) ctx.store.getState().putPhi(epoch, { results });
+      if (mySeq === seq) ctx.store.getState().putPhi(epoch, { results, resultsFor: query });
     } catch (e) {
       if (mySeq === seq) ctx.store.getState().setNotice(`Search failed (${errorCode(e)}).`);
     } finally {
@@ -77,7 +77,9 @@ export type OpenResult = { ok: true; chart: Chart } | { ok: false; reason: 'brea
  * Open a chart. A patient outside the care team (or restricted) answers FORBIDDEN: then the
  * break-glass dialog opens for that patient instead.
  */
-export async function openChart(ctx: AppContext, patientId: string, summary?: PatientSummary): Promise<OpenResult> {
+export async function openChart(
+  ctx: AppContext, patientId: string, summary?: PatientSummary, opts: { quietNotFound?: boolean } = {},
+): Promise<OpenResult> {
   const s = ctx.store.getState();
   try {
     const chart = await fetchPhi(ctx, () => ctx.client.call('patients.open', { patientId }), (chart) => ({
@@ -93,7 +95,7 @@ export async function openChart(ctx: AppContext, patientId: string, summary?: Pa
       s.openBreakGlass(patientId);
       return { ok: false, reason: 'break-glass', code };
     }
-    s.setNotice(`The chart could not be opened (${code}).`);
+    if (!(opts.quietNotFound && code === 'NOT_FOUND')) s.setNotice(`The chart could not be opened (${code}).`);
     return { ok: false, reason: 'error', code };
   }
 }

@@ -37,6 +37,7 @@ export function BreakGlassDialog() {
   const [reason, setReason] = useState<BreakGlassReason>('ETREAT');
   const [justification, setJustification] = useState('');
   const [password, setPassword] = useState('');
+  const [typedId, setTypedId] = useState('');
   const first = useRef<HTMLSelectElement>(null);
   const doRequest = useCallback(
     (id: string, r: BreakGlassReason, j: string, p: string) => requestBreakGlass(ctx, id, r, j, p),
@@ -45,20 +46,21 @@ export function BreakGlassDialog() {
   const { run, busy, error } = useAsyncAction(doRequest);
 
   useEffect(() => {
-    if (!patientId) return;
+    if (patientId === null) return;
     const before = document.activeElement as HTMLElement | null;
     first.current?.focus();
     return () => before?.focus?.();
   }, [patientId]);
 
-  if (!patientId) return null;
+  if (patientId === null) return null;
+  const askId = patientId === '';
   const close = () => {
     setPassword('');
     ctx.store.getState().closeBreakGlass();
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void run(patientId, reason, justification, password).then((ok) => {
+    void run(askId ? typedId.trim() : patientId, reason, justification, password).then((ok) => {
       setPassword('');
       if (ok) setJustification('');
     });
@@ -69,8 +71,14 @@ export function BreakGlassDialog() {
       <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="bg-title" onKeyDown={(e) => trapTab(e, close)}>
         <form onSubmit={submit}>
           <h2 id="bg-title">Emergency access (break-glass)</h2>
-          <p>This patient is outside your care team or restricted. Access is granted for a limited time, recorded, and reviewed by the privacy officer.</p>
+          <p>{askId ? 'For a patient who is not on this workstation because they are outside your care team.' : 'This patient is outside your care team or restricted.'} Access is granted for a limited time, recorded, and reviewed by the privacy officer.</p>
           {error && <p className="form-error" role="alert">{error}</p>}
+          {askId && (
+            <div className="field">
+              <label htmlFor="bg-patient">Patient id <span className="hint">(from the referral or the wristband)</span></label>
+              <input id="bg-patient" autoComplete="off" value={typedId} onChange={(e) => setTypedId(e.target.value)} required />
+            </div>
+          )}
           <div className="field">
             <label htmlFor="bg-reason">Reason</label>
             <select id="bg-reason" ref={first} value={reason} onChange={(e) => setReason(e.target.value as BreakGlassReason)}>

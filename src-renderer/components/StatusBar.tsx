@@ -17,7 +17,7 @@ export function StatusBar() {
       {sync.conflicts > 0 && (
         <button type="button" className="link" onClick={() => ctx.store.getState().navigate('conflicts')}>{sync.conflicts} conflict{sync.conflicts === 1 ? '' : 's'}</button>
       )}
-      <span>Last sync {last}</span>
+      <span data-testid="last-sync">Last sync {last}</span>
       <span>Data as of {last}</span>
       {offlineLogin && <span>Signed in offline</span>}
       {sync.message && <span>{sync.message}</span>}

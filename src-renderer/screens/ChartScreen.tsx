@@ -70,7 +70,7 @@ export function ChartScreen() {
       <Section title="Notes" empty={model.notes.length === 0}>
         {model.notes.slice(0, 20).map((n) => (
           <article key={n.id} className="card" data-testid="note">
-            <h3>{n.title} · {shortDateTime(n.date)} {n.signed ? <span className="badge">signed</span> : <span className="badge">draft</span>} {n.status === 'conflict' && <span className="badge danger">conflict</span>}</h3>
+            <h3>{n.title} · {shortDateTime(n.date)} {n.signed && <span className="badge">signed</span>} {n.status === 'conflict' && <span className="badge danger">conflict</span>}</h3>
             <p style={{ whiteSpace: 'pre-wrap' }}>{n.text}</p>
           </article>
         ))}

@@ -12,6 +12,7 @@ export function PatientsScreen() {
   const ctx = useApp();
   const query = useEhr((s) => s.query);
   const results = useEhr((s) => s.results);
+  const resultsFor = useEhr((s) => s.resultsFor);
   const recent = useEhr((s) => s.myPatients);
   const searcher = useMemo(() => createSearcher(ctx), [ctx]);
   useEffect(() => () => searcher.cancel(), [searcher]);
@@ -44,13 +45,19 @@ export function PatientsScreen() {
             searcher.type(e.target.value);
           }}
           onKeyDown={keys.onKeyDown}
-          aria-controls={tableId}
+          aria-controls={shown.length ? tableId : undefined}
           aria-activedescendant={shown.length ? `${tableId}-row-${keys.index}` : undefined}
         />
       </div>
-      <div className="card">
+      <div className="card" data-results-for={resultsFor}>
         <h2>{results ? `Results (${results.length})` : 'Opened this session'}</h2>
         {shown.length === 0 && <p className="empty">{results ? 'No patient matches.' : 'Search to open a chart.'}</p>}
+        {results && results.length === 0 && (
+          <p>
+            Not on this workstation?{' '}
+            <button type="button" className="link" onClick={() => ctx.store.getState().openBreakGlass('')}>Request emergency access (break-glass)</button>
+          </p>
+        )}
         <PatientTable
           id={tableId}
           caption={results ? 'Search results' : 'Patients opened this session'}

@@ -11,7 +11,7 @@ export type GrantView = BreakGlassGrant;
 
 export interface BreakGlassSlice {
   grants: GrantView[];
-  /** The patient the break-glass dialog is open for (null: closed). */
+  /** The patient the break-glass dialog is open for (null: closed; '': the user types the id). */
   breakGlassFor: string | null;
   grantStarted(grant: GrantView): void;
   grantEnded(patientId: string): void;

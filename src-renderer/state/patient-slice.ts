@@ -5,7 +5,7 @@
  *
  *   myPatients   the care-team list (names, DOB, MRN)
  *   query        what the clinician typed in search (a name or MRN is PHI too)
- *   results      search results
+ *   results      search results, and resultsFor: the text they answer
  *   chart        the open chart (banner, problems, medications, allergies, vitals, notes, encounters)
  *   noteText     the progress note being written (its draft lives on, encrypted, in the vault)
  *   conflicts    sync conflicts, both versions of each record
@@ -23,6 +23,7 @@ export interface PhiData {
   myPatients: PatientRow[];
   query: string;
   results: PatientRow[] | null;
+  resultsFor: string;
   chart: ChartView | null;
   noteText: string;
   conflicts: ConflictView[];
@@ -42,6 +43,7 @@ export const emptyPhi = (): PhiData => ({
   myPatients: [],
   query: '',
   results: null,
+  resultsFor: '',
   chart: null,
   noteText: '',
   conflicts: [],

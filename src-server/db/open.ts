@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { openPglite, openPostgres, type Db } from './db';
 import { DEFAULT_APP_ROLE, assertRoleName, migrate } from './migrate';
+import { lockDirectory } from './dir-lock';
 
 export interface OpenDatabaseOptions {
   dataDir: string;
@@ -20,11 +21,17 @@ export async function openDatabase({ dataDir, databaseUrl, appRole = DEFAULT_APP
   if (!databaseUrl) {
     const dir = join(dataDir, 'db');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const db = await openPglite(dir);
-    await migrate(db, appRole);
-    // One connection for the process lifetime: drop to the application role for good.
-    await db.query(`SET ROLE ${appRole}`);
-    return db;
+    const release = lockDirectory(dataDir);
+    try {
+      const db = await openPglite(dir);
+      await migrate(db, appRole);
+      // One connection for the process lifetime: drop to the application role for good.
+      await db.query(`SET ROLE ${appRole}`);
+      return { ...db, close: async () => { await db.close(); release(); } };
+    } catch (e) {
+      release();
+      throw e;
+    }
   }
   const owner = openPostgres({ url: databaseUrl, max: 1 });
   let canManageRoles: boolean;

@@ -38,7 +38,7 @@ async function queryAudit(ctx: ServerContext, q: Query): Promise<AuditRow[]> {
   const rows = await ctx.db.query<{
     source: 'server' | 'device'; id: string; at: Date; device_id: string | null; user_id: string | null; patient_id: string | null;
     type: string; action: AuditRow['action']; outcome: string; severity: string; correlation_id: string | null; detail: AuditRow['detail'];
-  }>(`${parts.join(' UNION ALL ')} ORDER BY at DESC, id DESC LIMIT ${q.limit}`, params);
+  }>(`${parts.join(' UNION ALL ')} ORDER BY at DESC, id DESC LIMIT $${params.length + 1}`, [...params, q.limit]);
   return rows.map((r) => ({
     source: r.source, id: r.id, at: new Date(r.at).toISOString(), deviceId: r.device_id, userId: r.user_id, patientId: r.patient_id,
     type: r.type, action: r.action, outcome: r.outcome, severity: r.severity, correlationId: r.correlation_id, detail: r.detail ?? null,

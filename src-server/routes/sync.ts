@@ -6,29 +6,33 @@ import type { ServerContext } from '../context';
 import { defineRoute } from '../http/route';
 import { VISIBLE_PATIENTS_SQL, canSeePatient } from '../services/access';
 import { raiseAlert } from '../services/alerts';
-import { looksLikePlaintext } from '../services/plaintext';
+import { ciphertextLooksPlain, looksLikePlaintext } from '../services/plaintext';
+import type { Principal } from '../services/tokens';
 import { RECORD_COLUMNS, applyPush, rowToEnvelope, rowToMeta, type RecordRow } from '../services/push';
 import { writeAudit } from '../services/server-audit';
 
 export function syncRoutes(ctx: ServerContext) {
   return async (app: FastifyInstance): Promise<void> => {
+    const refused = async (plaintext: boolean, principal: Principal | undefined, correlationId: string): Promise<void> => {
+      await writeAudit(ctx.db, {
+        type: plaintext ? 'plaintext-refused' : 'invalid-payload', action: 'E', outcome: 'denied', severity: plaintext ? 'high' : 'medium',
+        userId: principal?.userId, deviceId: principal?.deviceId, correlationId,
+      });
+      if (plaintext) {
+        await raiseAlert(ctx.db, { kind: 'plaintext-refused', severity: 'high', userId: principal?.userId ?? null, detail: { deviceId: principal?.deviceId ?? null } });
+      }
+    };
+
     defineRoute(
       app, ctx, ROUTES.push,
-      async ({ body, principal, correlationId }) => ({
-        results: await ctx.db.tx((sql) => applyPush(sql, principal, body.mutations, ctx.now(), correlationId)),
-      }),
-      {
-        onInvalidBody: async (raw, principal, correlationId) => {
-          const plaintext = looksLikePlaintext(raw);
-          await writeAudit(ctx.db, {
-            type: plaintext ? 'plaintext-refused' : 'invalid-payload', action: 'E', outcome: 'denied', severity: plaintext ? 'high' : 'medium',
-            userId: principal?.userId, deviceId: principal?.deviceId, correlationId,
-          });
-          if (plaintext) {
-            await raiseAlert(ctx.db, { kind: 'plaintext-refused', severity: 'high', userId: principal?.userId ?? null, detail: { deviceId: principal?.deviceId ?? null } });
-          }
-        },
+      async ({ body, principal, correlationId }) => {
+        if (body.mutations.some((m) => ciphertextLooksPlain(m.envelope.ct))) {
+          await refused(true, principal, correlationId);
+          throw new EhrError(ErrorCode.INVALID, 'Records must be sealed envelopes; plaintext is refused.');
+        }
+        return { results: await ctx.db.tx((sql) => applyPush(sql, principal, body.mutations, ctx.now(), correlationId)) };
       },
+      { onInvalidBody: (raw, principal, correlationId) => refused(looksLikePlaintext(raw), principal, correlationId) },
     );
 
     defineRoute(app, ctx, ROUTES.pull, async ({ query, principal, correlationId }) => {
@@ -47,8 +51,8 @@ export function syncRoutes(ctx: ServerContext) {
       const rows = await ctx.db.query<RecordRow & { cursor_seq: string }>(
         `SELECT ${RECORD_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, r.seq::text AS cursor_seq FROM records r
           WHERE r.seq > $3::bigint AND r.patient_id IN (${VISIBLE_PATIENTS_SQL}) ${filter}
-          ORDER BY r.seq LIMIT ${query.limit + 1}`,
-        params,
+          ORDER BY r.seq LIMIT $${params.length + 1}`,
+        [...params, query.limit + 1],
       );
       const totalRows = await ctx.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM records r WHERE r.patient_id IN (${VISIBLE_PATIENTS_SQL}) ${filter.replace('$4', '$3')}`,

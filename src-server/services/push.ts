@@ -62,8 +62,8 @@ async function allowedPatients(sql: Sql, who: Principal, patientIds: string[], n
 export async function applyPush(sql: Sql, who: Principal, mutations: Mutation[], now: Date, correlationId: string): Promise<MutationResult[]> {
   await sql.query('SELECT pg_advisory_xact_lock($1)', [RECORD_WRITE_LOCK]);
   const known = new Map(
-    (await sql.query<{ mutation_id: string; version: number }>('SELECT mutation_id, version FROM mutations WHERE mutation_id = ANY($1::text[])', [mutations.map((m) => m.mutationId)]))
-      .map((r) => [r.mutation_id, r.version]),
+    (await sql.query<{ mutation_id: string; version: number; status: string }>('SELECT mutation_id, version, status FROM mutations WHERE mutation_id = ANY($1::text[])', [mutations.map((m) => m.mutationId)]))
+      .map((r) => [r.mutation_id, { version: r.version, conflicted: r.status === 'conflict' }]),
   );
   const heads = new Map(
     (await sql.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE record_id = ANY($1::text[])`, [[...new Set(mutations.map((m) => m.envelope.recordId))]]))
@@ -85,8 +85,14 @@ export async function applyPush(sql: Sql, who: Principal, mutations: Mutation[],
   for (const m of mutations) {
     const env = m.envelope;
     const dup = known.get(m.mutationId);
-    if (dup !== undefined) {
-      results.push({ mutationId: m.mutationId, status: 'duplicate', version: dup });
+    const dupHead = heads.get(env.recordId);
+    if (dup?.conflicted && dupHead) {
+      // A replayed conflicting mutation is still a conflict (its copy is already kept): report the current head again.
+      results.push({ mutationId: m.mutationId, status: 'conflict', serverVersion: dupHead.version, serverEnvelope: rowToEnvelope(dupHead), serverMeta: rowToMeta(dupHead) });
+      continue;
+    }
+    if (dup) {
+      results.push({ mutationId: m.mutationId, status: 'duplicate', version: dup.version });
       continue;
     }
     if (!allowed.has(env.patientId)) {
@@ -110,7 +116,7 @@ export async function applyPush(sql: Sql, who: Principal, mutations: Mutation[],
       conflicts.push({ m, serverVersion: current });
       results.push({ mutationId: m.mutationId, status: 'conflict', serverVersion: current, serverEnvelope: rowToEnvelope(head), serverMeta: rowToMeta(head) });
       tally(env.patientId, 'conflicts');
-      known.set(m.mutationId, current);
+      known.set(m.mutationId, { version: current, conflicted: true });
       continue;
     }
     const row: RecordRow = {
@@ -120,7 +126,7 @@ export async function applyPush(sql: Sql, who: Principal, mutations: Mutation[],
     };
     heads.set(env.recordId, row);
     changed.set(env.recordId, row);
-    known.set(m.mutationId, env.version);
+    known.set(m.mutationId, { version: env.version, conflicted: false });
     applied.push({ mutationId: m.mutationId, recordId: env.recordId, version: env.version });
     results.push({ mutationId: m.mutationId, status: 'applied', version: env.version });
     tally(env.patientId, 'applied');

@@ -42,7 +42,9 @@ export type RecordMeta = z.infer<typeof RecordMetaSchema>;
  * - applied: stored as `version`;
  * - duplicate: this mutationId was already applied (replay or retry) — `version` is what it produced;
  * - conflict: baseVersion is stale; the server kept the client's envelope too (as a conflict copy,
- *   nothing is overwritten) and returns its current envelope for a clinician to resolve;
+ *   nothing is overwritten) and returns its current envelope for a clinician to resolve. A retry of
+ *   the same mutationId answers `conflict` again (with the current head) and stores nothing new;
+ *   the resolution is a new mutation on top of serverVersion;
  * - rejected: the mutation is not allowed (patient outside the user's access, binding mismatch).
  */
 export const MutationResultSchema = z.discriminatedUnion('status', [

@@ -84,6 +84,7 @@ export class FakeAuthServer implements AuthServer {
     this.calls.push('breakGlass');
     this.reachable();
     this.byToken(tokens);
+    if (!['p-own', 'p-canary', 'p-other', 'p-vip'].includes(req.patientId)) throw new EhrError(ErrorCode.NOT_FOUND, 'No such patient.');
     const start = Date.now();
     return { id: `srv-grant-${req.patientId}`, patientId: req.patientId, startsAt: new Date(start).toISOString(), expiresAt: new Date(start + req.minutes * 60_000).toISOString() };
   }

@@ -35,6 +35,12 @@ describe.each(VARIANTS)('storage on $name', (variant) => {
     expect(priv).toEqual({ u: false, d: false, i: true });
   });
 
+  it('refuses a second server on the same PGlite data directory while the first runs', async () => {
+    if (variant.name !== 'pglite') return;
+    await expect(startTestServer(variant, { dataDir: server.dir })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await server.db.query<{ n: number }>('SELECT 1 AS n'))[0]!.n).toBe(1);
+  });
+
   it('restarts on the same data without re-migrating or re-seeding', async () => {
     if (variant.name !== 'pglite') return;
     const dataDir = server.dir;

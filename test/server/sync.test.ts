@@ -44,6 +44,16 @@ describe.each(VARIANTS)('sync on $name', (variant) => {
     expect(await dumpDatabaseText(server)).not.toContain(CANARY.name);
   });
 
+  it('a delete is a sealed tombstone: pulled as deleted, with the next version', async () => {
+    const recordId = `obs-${randomUUID()}`;
+    await push(nurse, [{ mutationId: randomUUID(), op: 'upsert', baseVersion: 0, envelope: envelope('demo-p-0006', recordId, 1, { v: 1 }) }]);
+    const del = await push(nurse, [{ mutationId: randomUUID(), op: 'delete', baseVersion: 1, envelope: envelope('demo-p-0006', recordId, 2, { deleted: true }) }]);
+    expect(del.body.results[0]).toMatchObject({ status: 'applied', version: 2 });
+    const rec = (await pull(doctor, '?patientId=demo-p-0006&limit=1000')).body.records.find((r) => r.envelope.recordId === recordId)!;
+    expect(rec.meta.deleted).toBe(true);
+    expect(rec.envelope.version).toBe(2);
+  });
+
   it('reports a conflict on a stale base version, keeps both versions and overwrites nothing', async () => {
     const recordId = `obs-${randomUUID()}`;
     await push(nurse, [{ mutationId: randomUUID(), op: 'upsert', baseVersion: 0, envelope: envelope('demo-p-0003', recordId, 1, { v: 'a' }) }]);
@@ -58,6 +68,10 @@ describe.each(VARIANTS)('sync on $name', (variant) => {
     expect(JSON.parse(open(result.serverEnvelope, key).toString())).toEqual({ v: 'doctor' });
     const kept = await server.db.query<{ envelope: WireEnvelope }>('SELECT envelope FROM conflicts WHERE mutation_id = $1', [loserId]);
     expect(JSON.parse(open(kept[0]!.envelope, key).toString())).toEqual({ v: 'nurse' });
+    // Retrying the losing mutation is still a conflict (not "duplicate", which would mean applied), stored once.
+    const retry = await push(nurse, [{ mutationId: loserId, op: 'upsert', baseVersion: 1, envelope: envelope('demo-p-0003', recordId, 2, { v: 'nurse' }) }]);
+    expect(retry.body.results[0]).toMatchObject({ status: 'conflict', serverVersion: 2 });
+    expect(await server.db.query('SELECT 1 FROM conflicts WHERE mutation_id = $1', [loserId])).toHaveLength(1);
   });
 
   it('pages with a resumable cursor: every visible record exactly once, total stable', async () => {
@@ -117,6 +131,10 @@ describe.each(VARIANTS)('sync on $name', (variant) => {
     // An envelope with an extra clinical field is refused too.
     const sneaky = { ...envelope('demo-p-0002', `obs-${randomUUID()}`, 1, {}), name: CANARY.name };
     expect((await push(nurse, [{ mutationId: randomUUID(), op: 'upsert', baseVersion: 0, envelope: sneaky }])).status).toBe(400);
+    // A well-formed envelope whose "ciphertext" is just base64url of the resource is refused too.
+    const unsealed = { ...envelope('demo-p-0002', `obs-${randomUUID()}`, 1, {}), ct: Buffer.from(JSON.stringify(fhir)).toString('base64url') };
+    expect((await push(nurse, [{ mutationId: randomUUID(), op: 'upsert', baseVersion: 0, envelope: unsealed }])).status).toBe(400);
+    expect(await server.db.query('SELECT 1 FROM records WHERE record_id = $1', [unsealed.recordId])).toEqual([]);
     const text = await dumpDatabaseText(server);
     expect(text).not.toContain(CANARY.name);
     expect(text).not.toContain(CANARY.mrn);

@@ -25,10 +25,18 @@ describe('break-glass', () => {
       [request({ password: 'wrong' }), 'UNAUTHENTICATED'],
       [request({ patientId: 'p-does-not-exist' }), 'NOT_FOUND'],
     ] as const;
+    // Online the server decides that an id does not exist; offline only a patient in this vault can be granted.
+    const offlineUnknown = async () => {
+      h.server.online = false;
+      const r = await h.call('breakGlass.request', request({ patientId: 'p-not-here-either' }));
+      h.server.online = true;
+      return r.ok ? null : r.error.code;
+    };
     for (const [input, code] of bad) {
       const r = await h.call('breakGlass.request', input as never);
       expect(r.ok ? null : r.error.code).toBe(code);
     }
+    expect(await offlineUnknown()).toBe('NOT_FOUND');
     expect(await h.ok('breakGlass.active', {})).toEqual([]);
     expect((await h.call('patients.open', { patientId: 'p-other' })).ok).toBe(false);
     const attempts = h.since(0).filter((e) => e.type === 'break-glass-start');

@@ -34,4 +34,8 @@ describe('scripts/build-main.mjs', () => {
     const unexpected = requires(path.join(out, 'main.cjs')).filter((m) => !allowed.has(m));
     expect(unexpected).toEqual([]);
   });
+
+  it("never starts Electron's crash reporter: a minidump of the renderer's memory would hold patient data", () => {
+    expect(readFileSync(path.join(out, 'main.cjs'), 'utf8')).not.toMatch(/crashReporter/);
+  });
 });

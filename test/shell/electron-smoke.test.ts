@@ -7,7 +7,7 @@
  * Needs: `npm run build`, the Electron-ABI database engine (`node scripts/build-main.mjs --native`),
  * a keychain (npm run test:shell provides one) and the sync server (started here).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +19,9 @@ const root = path.resolve(__dirname, '../..');
 const start = (await import(pathToFileURL(path.join(root, 'scripts/start.mjs')).href)) as {
   electronBinaryStatus: () => { ok: true; path: string } | { ok: false; reason: string };
   waitForServer: (url: string, child: ChildProcess, timeoutMs?: number) => Promise<string>;
+  enrollmentCodeFromServerOutput: (text: string) => string | undefined;
+  spawnSyncServer: (env: NodeJS.ProcessEnv, stdio?: unknown) => ChildProcess;
+  stopProcessTree: (child: ChildProcess) => void;
 };
 
 function skipReason(): string | null {
@@ -40,7 +43,7 @@ describe('Electron app (smoke)', () => {
 
   afterAll(async () => {
     await app?.close().catch(() => {});
-    if (server && server.exitCode === null) server.kill('SIGTERM');
+    if (server) start.stopProcessTree(server);
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -53,19 +56,24 @@ describe('Electron app (smoke)', () => {
       // A private server (own data dir, own port) so a developer's running server is left alone.
       const port = 20_000 + Math.floor(Math.random() * 20_000);
       const serverUrl = `https://127.0.0.1:${port}`;
-      server = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'server'], {
-        cwd: root,
-        stdio: 'ignore',
-        env: { ...process.env, DATA_DIR: path.join(tmp, 'server'), PORT: String(port), SEED: 'demo' },
-      });
+      server = start.spawnSyncServer({ ...process.env, DATA_DIR: path.join(tmp, 'server'), PORT: String(port), SEED: 'demo' }, ['ignore', 'pipe', 'ignore']);
+      let output = '';
+      server.stdout?.on('data', (c: Buffer) => (output += c.toString()));
       const fingerprint = await start.waitForServer(serverUrl, server);
+      await expect.poll(() => start.enrollmentCodeFromServerOutput(output), { timeout: 30_000 }).toBeTruthy();
+      const enrollmentCode = start.enrollmentCodeFromServerOutput(output)!;
       const policyFile = path.join(tmp, 'policy.json');
       writeFileSync(policyFile, JSON.stringify({ serverUrl, serverCertFingerprint: fingerprint, lockTimeoutMinutes: 15 }));
 
       app = await electron.launch({
         args: [root],
         cwd: root,
-        env: { ...process.env, EHR_DEV_POLICY_FILE: policyFile, EHR_DEV_USER_DATA: path.join(tmp, 'profile') } as Record<string, string>,
+        env: {
+          ...process.env,
+          EHR_DEV_POLICY_FILE: policyFile,
+          EHR_DEV_USER_DATA: path.join(tmp, 'profile'),
+          EHR_DEV_ENROLLMENT_CODE: enrollmentCode,
+        } as Record<string, string>,
         timeout: 60_000,
       });
       const page = await app.firstWindow();

@@ -62,14 +62,27 @@ vi.mock('electron', async () => {
     getPath: () => h.state.userData as string,
     setPath: (_n: string, p: string) => h.calls.push(`setPath:${p}`),
   });
-  const defaultSession = {
+  const makeSession = (name: string) => ({
+    name,
     handlers: {} as Record<string, unknown>,
+    protocolHandlers: new Map<string, unknown>(),
+    get protocol() {
+      return { handle: (scheme: string, fn: unknown) => this.protocolHandlers.set(scheme, fn) };
+    },
     setPermissionRequestHandler(fn: unknown) { this.handlers.request = fn; },
     setPermissionCheckHandler(fn: unknown) { this.handlers.check = fn; },
     setDevicePermissionHandler(fn: unknown) { this.handlers.device = fn; },
     setDisplayMediaRequestHandler(fn: unknown) { this.handlers.display = fn; },
     setSpellCheckerEnabled(on: boolean) { this.handlers.spellcheck = on; },
-    webRequest: { onBeforeRequest(fn: unknown) { defaultSession.handlers.beforeRequest = fn; } },
+    get webRequest() {
+      return { onBeforeRequest: (fn: unknown) => (this.handlers.beforeRequest = fn) };
+    },
+  });
+  const defaultSession = makeSession('default');
+  const partitions = new Map<string, ReturnType<typeof makeSession>>();
+  const fromPartition = (p: string) => {
+    if (!partitions.has(p)) partitions.set(p, makeSession(p));
+    return partitions.get(p)!;
   };
   const ipcMain = {
     handlers: new Map<string, (...a: unknown[]) => Promise<unknown>>(),
@@ -85,15 +98,18 @@ vi.mock('electron', async () => {
   };
   const dialog = { showErrorBox: (title: string, message: string) => h.calls.push(`errorBox:${title}:${message}`) };
   const Menu = { setApplicationMenu: () => {} };
-  Object.assign(h.state, { app, defaultSession, ipcMain, powerMonitor, protocol });
-  return { app, BrowserWindow: FakeBrowserWindow, session: { defaultSession }, ipcMain, powerMonitor, protocol, dialog, Menu, default: {} };
+  Object.assign(h.state, { app, defaultSession, partitions, ipcMain, powerMonitor, protocol });
+  return { app, BrowserWindow: FakeBrowserWindow, session: { defaultSession, fromPartition }, ipcMain, powerMonitor, protocol, dialog, Menu, default: {} };
 });
 
 vi.mock('../../src-main/core/workstation', () => ({
   createWorkstation: vi.fn(async () => {
     h.calls.push('createWorkstation');
+    if (h.state.workstationError) throw h.state.workstationError;
     const listeners = new Set<(e: unknown) => void>();
     const core = {
+      deviceId: 'device-1',
+      vault: { device: { publicKeyRaw: 'p'.repeat(43) } },
       invoke: vi.fn(async (channel: string) => ({ ok: true, value: channel })),
       onEvent: (l: (e: unknown) => void) => (listeners.add(l), () => listeners.delete(l)),
       lockNow: vi.fn((reason: string) => (h.calls.push(`lock:${reason}`), true)),
@@ -105,15 +121,26 @@ vi.mock('../../src-main/core/workstation', () => ({
   }),
 }));
 
+vi.mock('../../src-main/core/sync/server-client', () => ({
+  createServerClient: vi.fn((opts: { serverUrl: string; deviceId: string }) => ({
+    enroll: vi.fn(async (req: { code: string; publicKey: string }) => {
+      h.calls.push(`enroll:${opts.deviceId}:${req.code}:${req.publicKey.length}`);
+      return {};
+    }),
+    close: () => h.calls.push('client.close'),
+  })),
+}));
+
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ehr-main-wiring-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const VALID_POLICY = { serverUrl: 'https://127.0.0.1:8443', serverCertFingerprint: 'ab'.repeat(32), lockTimeoutMinutes: 10 };
 
 /** Loads main.ts afresh with this development policy and waits until start() has finished. */
-async function bootMain(policy: unknown): Promise<void> {
+async function bootMain(policy: unknown, opts: { userData?: string; enrollmentCode?: string } = {}): Promise<void> {
   resetStandIns();
-  h.state.userData = mkdtempSync(path.join(tmp, 'profile-'));
+  h.state.userData = opts.userData ?? mkdtempSync(path.join(tmp, 'profile-'));
+  if (opts.enrollmentCode) vi.stubEnv('EHR_DEV_ENROLLMENT_CODE', opts.enrollmentCode);
   const file = path.join(tmp, `policy-${Math.random()}.json`);
   writeFileSync(file, JSON.stringify(policy));
   vi.stubEnv('EHR_DEV_POLICY_FILE', file);
@@ -133,6 +160,7 @@ function resetStandIns(): void {
   h.calls.length = 0;
   delete h.state.window;
   delete h.state.core;
+  delete h.state.workstationError;
   (h.state.app as EventEmitter | undefined)?.removeAllListeners();
   (h.state.powerMonitor as EventEmitter | undefined)?.removeAllListeners();
   (h.state.ipcMain as { handlers: Map<string, unknown> } | undefined)?.handlers.clear();
@@ -141,8 +169,14 @@ function resetStandIns(): void {
     protocol.schemes.length = 0;
     protocol.handlers.clear();
   }
-  const ses = h.state.defaultSession as { handlers: Record<string, unknown> } | undefined;
-  if (ses) for (const k of Object.keys(ses.handlers)) delete ses.handlers[k];
+  const sessions = [h.state.defaultSession, ...((h.state.partitions as Map<string, unknown> | undefined)?.values() ?? [])] as Array<
+    { handlers: Record<string, unknown>; protocolHandlers: Map<string, unknown> } | undefined
+  >;
+  for (const ses of sessions) {
+    if (!ses) continue;
+    for (const k of Object.keys(ses.handlers)) delete ses.handlers[k];
+    ses.protocolHandlers.clear();
+  }
 }
 
 type Fn = (...a: unknown[]) => unknown;
@@ -160,19 +194,33 @@ describe('main.ts wiring (stand-in electron)', () => {
     expect(schemes[0]!.privileges).toMatchObject({ standard: true, secure: true });
     expect(schemes[0]!.privileges.bypassCSP).toBeUndefined();
     expect(schemes[0]!.privileges.corsEnabled).toBeUndefined(); // unset: other origins cannot read app:// responses
-    expect(get<{ handlers: Map<string, unknown> }>('protocol').handlers.has('app')).toBe(true);
+    // app:// is served in the window's own (in-memory) session.
+    const rendererSession = get<Map<string, { protocolHandlers: Map<string, unknown> }>>('partitions').get('ehr-renderer');
+    expect(rendererSession?.protocolHandlers.has('app')).toBe(true);
   });
 
   it('creates the one window with hardened preferences and loads app://ehr', async () => {
     await bootMain(VALID_POLICY);
     const win = get<{ options: { webPreferences: Record<string, unknown> }; loaded: string[] }>('window');
-    expect(win.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true });
+    expect(win.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, partition: 'ehr-renderer' });
     expect(win.loaded).toEqual(['app://ehr/index.html']);
   });
 
-  it('denies every permission and blocks remote requests in the session', async () => {
+  it('keeps the window title fixed: a page title (a patient name) never reaches the taskbar', async () => {
     await bootMain(VALID_POLICY);
-    const handlers = get<{ handlers: Record<string, Fn> }>('defaultSession').handlers;
+    const win = get<EventEmitter>('window');
+    const e = { preventDefault: vi.fn() };
+    win.emit('page-title-updated', e, 'Chart of a patient');
+    expect(e.preventDefault).toHaveBeenCalled();
+  });
+
+  it.each(['renderer', 'default'])('denies every permission and blocks remote requests in the %s session', async (which) => {
+    await bootMain(VALID_POLICY);
+    const ses =
+      which === 'default'
+        ? get<{ handlers: Record<string, Fn> }>('defaultSession')
+        : get<Map<string, { handlers: Record<string, Fn> }>>('partitions').get('ehr-renderer')!;
+    const handlers = ses.handlers;
     const granted: boolean[] = [];
     handlers.request!({}, 'media', (ok: boolean) => granted.push(ok), {});
     expect(granted).toEqual([false]);
@@ -253,6 +301,36 @@ describe('main.ts wiring (stand-in electron)', () => {
     expect(h.calls).toContain('exit:1');
     expect(h.calls).not.toContain('createWorkstation');
     expect(h.state.window).toBeUndefined();
+  });
+
+  it('enrolls the workstation once with the development code, then remembers it', async () => {
+    const profile = mkdtempSync(path.join(tmp, 'profile-'));
+    await bootMain(VALID_POLICY, { userData: profile, enrollmentCode: 'CODE-1234-ABCD' });
+    expect(h.calls.filter((c) => c.startsWith('enroll:'))).toEqual(['enroll:device-1:CODE-1234-ABCD:43']);
+    expect(h.calls).toContain('client.close');
+    await bootMain(VALID_POLICY, { userData: profile, enrollmentCode: 'CODE-5678-EFGH' });
+    expect(h.calls.filter((c) => c.startsWith('enroll:'))).toEqual([]);
+  });
+
+  it('no keychain: the app stops with the keychain message and opens no window (never a plaintext fallback)', async () => {
+    resetStandIns();
+    // Imported after the module reset, so main.ts sees the same EhrError class.
+    const { KeychainUnavailableError } = await import('../../src-main/core/keychain/errors');
+    h.state.workstationError = new KeychainUnavailableError('get');
+    const file = path.join(tmp, 'kc-policy.json');
+    writeFileSync(file, JSON.stringify(VALID_POLICY));
+    vi.stubEnv('EHR_DEV_POLICY_FILE', file);
+    h.state.userData = mkdtempSync(path.join(tmp, 'profile-'));
+    await import('../../src-main/electron/main');
+    await vi.waitFor(() => expect(h.calls).toContain('exit:1'));
+    expect(h.calls.find((c) => c.startsWith('errorBox:'))).toMatch(/keychain is unavailable or locked/);
+    expect(h.state.window).toBeUndefined();
+  });
+
+  it('a second launch with --enroll-code= enrolls through the running instance', async () => {
+    await bootMain(VALID_POLICY);
+    get<EventEmitter>('app').emit('second-instance', {}, ['clinic-ehr', '--enroll-code=SECOND-LAUNCH-1'], process.cwd());
+    await vi.waitFor(() => expect(h.calls).toContain('enroll:device-1:SECOND-LAUNCH-1:43'));
   });
 
   it('a second instance quits at once', async () => {

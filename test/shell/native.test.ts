@@ -1,8 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import { chooseNativeBinding, nativeDirName, planElectronBuild } from '../../src-main/core/native';
+import { checkElectronBuild, nodeGypCandidates } from '../../src-main/core/native/electron-build-plan';
 
 const roots = ['/opt/app/resources/app.asar.unpacked', '/work/main'];
 
@@ -53,7 +55,16 @@ describe('native binary chooser', () => {
 });
 
 describe('Electron build plan', () => {
-  const plan = planElectronBuild({ projectDir: '/p', electronVersion: '39.8.10', electronAbi: '140', platform: 'linux', arch: 'x64' });
+  const input = {
+    projectDir: '/p',
+    electronVersion: '39.8.10',
+    electronAbi: '140',
+    platform: 'linux' as const,
+    arch: 'x64',
+    nodeGyp: '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
+    nodeExecPath: '/usr/bin/node',
+  };
+  const plan = planElectronBuild(input);
 
   it('builds in a scratch copy, never in node_modules (the Node build stays for npm test)', () => {
     expect(plan.workDir.startsWith('/p/native/.build/')).toBe(true);
@@ -62,18 +73,42 @@ describe('Electron build plan', () => {
     expect(plan.outFile).toBe(`/p/native/${nativeDirName('electron', '140', 'linux', 'x64')}/better_sqlite3.node`);
   });
 
-  it('targets Electron\'s headers and version through npm\'s node-gyp settings', () => {
-    expect(plan.command.env).toMatchObject({
-      npm_config_runtime: 'electron',
-      npm_config_target: '39.8.10',
-      npm_config_disturl: 'https://electronjs.org/headers',
-      npm_config_arch: 'x64',
-      npm_config_build_from_source: 'true',
-    });
+  it("passes Electron's runtime, version and headers to node-gyp as arguments (npm 11 drops npm_config_* for scripts)", () => {
+    expect(plan.command.file).toBe('/usr/bin/node');
+    expect(plan.command.args).toEqual([
+      input.nodeGyp,
+      'rebuild',
+      '--release',
+      '--runtime=electron',
+      '--target=39.8.10',
+      '--dist-url=https://electronjs.org/headers',
+      '--arch=x64',
+    ]);
   });
 
   it('refuses nonsense versions instead of building something unloadable', () => {
-    expect(() => planElectronBuild({ projectDir: '/p', electronVersion: 'latest', electronAbi: '140', platform: 'linux', arch: 'x64' })).toThrow();
-    expect(() => planElectronBuild({ projectDir: '/p', electronVersion: '39.0.0', electronAbi: '../x', platform: 'linux', arch: 'x64' })).toThrow();
+    expect(() => planElectronBuild({ ...input, electronVersion: 'latest' })).toThrow();
+    expect(() => planElectronBuild({ ...input, electronAbi: '../x' })).toThrow();
+  });
+
+  it("finds npm's bundled node-gyp on Unix and Windows layouts", () => {
+    expect(nodeGypCandidates('/usr/bin/node', 'linux')).toEqual(['/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js']);
+    expect(nodeGypCandidates('/opt/node/bin/node', 'darwin', '/opt/node/lib/node_modules/npm/bin/npm-cli.js')[0]).toBe(
+      '/opt/node/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
+    );
+    expect(nodeGypCandidates('C:/node/node.exe', 'win32').at(-1)).toBe(path.join('C:/node', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
+  });
+
+  it('keeps a build only if Node refuses it for the Electron ABI', () => {
+    expect(checkElectronBuild(null, '140').ok).toBe(false);
+    expect(checkElectronBuild('was compiled against a different Node.js version using NODE_MODULE_VERSION 140. This version of Node.js requires NODE_MODULE_VERSION 115.', '140').ok).toBe(true);
+    expect(checkElectronBuild('NODE_MODULE_VERSION 1400', '140').ok).toBe(false);
+    expect(checkElectronBuild('ENOENT', '140').ok).toBe(false);
+  });
+
+  it('the package build in node_modules is Node\'s: the check tells it apart from an Electron build', () => {
+    const r = spawnSync(process.execPath, ['-e', "require('better-sqlite3-multiple-ciphers/build/Release/better_sqlite3.node')"], { cwd: process.cwd(), encoding: 'utf8' });
+    const loadError = r.status === 0 ? null : r.stderr;
+    expect(checkElectronBuild(loadError, '140')).toEqual({ ok: false, reason: expect.stringContaining('built for Node') });
   });
 });

@@ -7,6 +7,7 @@ import {
   isAllowedNavigation,
   isAllowedRequest,
   permissionDecision,
+  RENDERER_PARTITION,
   securityHeaders,
   windowOpenDecision,
 } from '../../src-main/electron/security';
@@ -44,9 +45,17 @@ describe('window webPreferences', () => {
     }
   });
 
+  it('uses an in-memory session: nothing the page stores (cache, storage, cookies) reaches the disk', () => {
+    const p = buildWebPreferences({ preloadPath: '/p.cjs', devTools: false });
+    expect(p.partition).toBe(RENDERER_PARTITION);
+    expect(RENDERER_PARTITION.startsWith('persist:')).toBe(false);
+    expect(p.session).toBeUndefined();
+  });
+
   it('the window starts hidden with those preferences', () => {
     const o = buildWindowOptions({ preloadPath: '/p.cjs', devTools: false });
     expect(o.show).toBe(false);
+    expect(o.title).toBe('Clinic EHR');
     expect(o.webPreferences?.sandbox).toBe(true);
     expect(o.webPreferences?.devTools).toBe(false);
   });

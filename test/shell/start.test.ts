@@ -105,3 +105,36 @@ describe('npm start: pinning the local sync server', () => {
     await expect(startMod.waitForServer('https://127.0.0.1:1', child, 5_000)).rejects.toThrow(/exited \(code 3\)/);
   });
 });
+
+describe('npm start: enrolling the development workstation', () => {
+  const startMod = mod as unknown as { enrollmentCodeFromServerOutput: (t: string) => string | undefined };
+  it("picks the one-time code out of the server's start banner", () => {
+    const banner = 'Clinic EHR sync server listening on https://127.0.0.1:8443\nCertificate SHA-256 fingerprint (pin this in the IT policy): AB:CD\nOne-time device enrollment code: K7QX-2M4P-9TZR\n';
+    expect(startMod.enrollmentCodeFromServerOutput(banner)).toBe('K7QX-2M4P-9TZR');
+    expect(startMod.enrollmentCodeFromServerOutput('listening on https://127.0.0.1:8443\n')).toBeUndefined();
+  });
+});
+
+describe('npm start: stopping the sync server', () => {
+  const startMod = mod as unknown as { stopProcessTree: (c: import('node:child_process').ChildProcess) => void };
+  it.skipIf(process.platform === 'win32')('stops the whole process tree, not just npm (the server would outlive it)', async () => {
+    // A parent that starts a grandchild and prints its pid, like npm -> tsx -> server.
+    const parent = spawnChild(
+      process.execPath,
+      ['-e', "const c = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' }); console.log(c.pid); setInterval(() => {}, 1000);"],
+      { detached: true, stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const grandchild = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive(grandchild)).toBe(true);
+    startMod.stopProcessTree(parent);
+    await expect.poll(() => alive(grandchild), { timeout: 5_000 }).toBe(false);
+  });
+});

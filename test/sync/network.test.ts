@@ -24,7 +24,7 @@ async function serverMutationCount(ids: string[]): Promise<Map<string, number>> 
 describe('connection drops', () => {
   it('mid-batch upload: nothing applied, retried with backoff, every mutation applied exactly once, in order', async () => {
     const proxy = await startFlakyProxy(server);
-    const ws = await makeWorkstation({ ...server, url: proxy.url }, DOCTOR, { pushBatch: 10 });
+    const ws = await makeWorkstation({ ...server, url: proxy.url }, DOCTOR, { pushBatch: 10, backoff: { baseMs: 300, capMs: 300 } });
     await ws.engine.syncNow();
     const patientId = 'demo-p-0002';
     const ids: string[] = [];
@@ -38,8 +38,10 @@ describe('connection drops', () => {
     expect(proxy.cuts).toBe(1);
     expect(first.state).toBe('offline');
     expect(first.pendingMutations).toBe(30);
-    expect(first.nextAttemptAt).not.toBeNull();
-    expect(ws.vault.outbox.list(1)[0]?.attempts).toBe(1);
+    // The failed attempt and its backoff are recorded on the queued rows (so they survive a restart).
+    const head = ws.vault.outbox.list(1)[0]!;
+    expect(head).toMatchObject({ attempts: 1, lastError: 'OFFLINE' });
+    expect(Date.parse(head.nextAttemptAt)).toBeGreaterThan(Date.parse(head.createdAt));
     // The backoff is recorded on the rows (it survives a restart); wait it out, then retry.
     await new Promise((r) => setTimeout(r, 500));
     const second = await ws.engine.syncNow();

@@ -4,11 +4,15 @@
  * injection strings). Canary PHI is planted and must never be readable on disk or in an error.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Observation } from '@medplum/fhirtypes';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKeytarKeyStore, createMemoryKeyStore, KeychainAccount } from '../../src-main/core/keychain';
 import { openVault, patientInputFromFhir, SCHEMA_VERSION, VaultError, type Vault } from '../../src-main/core/vault';
+import { MIGRATIONS, migrate } from '../../src-main/core/vault/migrations';
+import { createPatientRepository } from '../../src-main/core/vault/repos/patients';
 import { EhrError } from '../../src-shared/errors';
 import { CANARY, canaryPatient, dirContainsPlaintext, removeDir, tempDir, uniqueService, unlockTestKeyring } from './helpers';
 
@@ -45,6 +49,16 @@ describe('first run and reopen (real keychain)', () => {
     await keyStore.delete(KeychainAccount.deviceSigningKey);
   });
 
+  it('first run with the keychain unreachable: refuses, and creates neither a key nor a file', async () => {
+    const keyStore = createMemoryKeyStore();
+    keyStore.unavailable = true;
+    const err = await openVault({ dir, keyStore }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'KeychainUnavailableError', code: 'KEYCHAIN_UNAVAILABLE' });
+    expect(readdirSync(dir)).toEqual([]);
+    keyStore.unavailable = false;
+    expect(keyStore.accounts()).toEqual([]);
+  });
+
   it('keeps canary PHI unreadable in every file of the vault folder (db, WAL, meta)', async () => {
     const keyStore = createMemoryKeyStore();
     const vault = await openVault({ dir, keyStore });
@@ -56,6 +70,7 @@ describe('first run and reopen (real keychain)', () => {
     // While open (WAL holds the latest pages) and after close (checkpointed into the db).
     expect(readdirSync(dir)).toContain('vault.db-wal');
     expect(dirContainsPlaintext(dir)).toEqual([]);
+    expect(statSync(join(dir, 'vault.db')).mode & 0o077).toBe(0);
     vault.close();
     expect(dirContainsPlaintext(dir)).toEqual([]);
   });
@@ -90,6 +105,11 @@ describe('repositories', () => {
     expect(ids({ birthDate: '1931-02-28' })).toEqual(['p3', 'pat-canary']);
     expect(ids({ name: 'zeb', birthDate: '1931-02-28', mrn: 'M-3' })).toEqual(['p3']);
     expect(ids({ name: 'nobody' })).toEqual([]);
+    // Results come in family, given order and respect the limit.
+    for (let i = 0; i < 5; i++) vault.patients.upsert({ id: `z${i}`, mrn: `Z-${i}`, givenNames: `Zed${4 - i}`, familyName: i % 2 ? 'Zulu' : 'Zeta', birthDate: '1990-01-01' });
+    const names = (name: string, limit?: number) => vault.patients.search({ name, ...(limit ? { limit } : {}) }).map((p) => `${p.familyName} ${p.givenNames}`);
+    expect(names('z', 3)).toEqual(['Canarywhistle Zebediah', "O'Brien-Núñez Zoë Amélie", 'Smith Zeb']);
+    expect(names('ze')).toEqual(['Canarywhistle Zebediah', 'Smith Zeb', 'Zeta Zed0', 'Zeta Zed2', 'Zeta Zed4', 'Zulu Zed1', 'Zulu Zed3']);
     expect(ids({})).toEqual([]); // no criteria never lists everyone
   });
 
@@ -171,6 +191,12 @@ describe('repositories', () => {
     })).toThrow(EhrError);
     expect([vault.resources.count(), vault.outbox.count(), vault.audit.count()]).toEqual([1, 1, 1]);
     expect(vault.resources.get('o2')).toBeNull();
+    // A caller's own error rolls back too, and reaches the caller unchanged.
+    expect(() => vault.transaction(() => {
+      vault.outbox.enqueue({ mutationId: 'm9', recordId: 'o9', patientId: null, resourceType: 'Observation', baseVersion: 0, op: 'create', payload: {} });
+      throw new TypeError('caller gave up');
+    })).toThrow(TypeError);
+    expect(vault.outbox.get('m9')).toBeNull();
     // The chain continues from the committed head, not from the rolled-back entry.
     vault.audit.append(read('pat-canary'));
     expect(vault.audit.verify()).toMatchObject({ ok: true, count: 2 });
@@ -256,10 +282,36 @@ describe('repositories', () => {
     removeDir(d2);
   });
 
+  it('rekey with the keychain unreachable fails cleanly; the vault keeps working under its old key', async () => {
+    vault.patients.upsert(canaryPatient());
+    const oldKey = await keyStore.get(KeychainAccount.vaultKey);
+    keyStore.unavailable = true;
+    await expect(vault.rekey()).rejects.toMatchObject({ code: 'KEYCHAIN_UNAVAILABLE' });
+    keyStore.unavailable = false;
+    expect(vault.closed).toBe(false);
+    expect(vault.patients.getById('pat-canary')?.familyName).toBe(CANARY.family);
+    vault.close();
+    expect((await keyStore.get(KeychainAccount.vaultKey))?.equals(oldKey!)).toBe(true);
+    const again = await openVault({ dir, keyStore });
+    expect(again.patients.count()).toBe(1);
+    again.close();
+  });
+
   it('a closed vault refuses use with a named error', () => {
     vault.close();
     expect(() => vault.patients).toThrow(VaultError);
     expect(() => vault.transaction(() => 1)).toThrow(/closed/);
+  });
+
+  it('migrations: upgrades a version-1 store in place (search sort key backfilled)', () => {
+    const db = new Database(':memory:');
+    expect(migrate(db, MIGRATIONS.slice(0, 1))).toBe(1);
+    db.prepare("INSERT INTO patients (id, mrn, mrn_norm, given_names, family_name, birth_date, updated_at) VALUES ('old', 'M1', 'M1', 'Ada', 'Lovelace', '1815-12-10', 'x')").run();
+    db.prepare("INSERT INTO patient_name_tokens (token, patient_id) VALUES ('lovelace', 'old'), ('ada', 'old')").run();
+    expect(migrate(db)).toBe(SCHEMA_VERSION);
+    expect(createPatientRepository(db).search({ name: 'love ad' }).map((p) => p.id)).toEqual(['old']);
+    expect(migrate(db)).toBe(SCHEMA_VERSION); // idempotent
+    db.close();
   });
 
   it('migrations: refuses a vault from a newer app version', async () => {

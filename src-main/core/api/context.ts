@@ -15,6 +15,8 @@ export interface SyncPort {
   syncNow(): Promise<SyncStatus>;
   conflicts(): ConflictSummary[];
   resolveConflict(conflictId: string, choice: 'local' | 'server'): Promise<SyncStatus>;
+  /** A local write was queued: push soon. */
+  notifyLocalChange?(): void;
 }
 
 export interface ApiContext {

@@ -1,2 +1,3 @@
 export * from './audit-writer';
 export * from './fhir-audit-event';
+export * from './audited-data-keys';

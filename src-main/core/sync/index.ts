@@ -144,10 +144,7 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
   async function cycle(): Promise<void> {
     if (revoked) return;
     if (!client.hasSession()) {
-      state = 'disabled';
-      message = 'Sign in to sync with the server.';
-      errorCode = ErrorCode.NO_SESSION;
-      schedule(null);
+      signedOut('Sign in to sync with the server.', ErrorCode.NO_SESSION);
       return;
     }
     state = 'syncing';
@@ -180,6 +177,14 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
       pull = null;
       handleFailure(e);
     }
+  }
+
+  /** No usable session: wait (no timer) until the session core signs in and calls syncNow/start. */
+  function signedOut(why: string, code: string): void {
+    state = 'disabled';
+    message = why;
+    errorCode = code;
+    schedule(null);
   }
 
   /** Device revoked: every cached data key goes at once; queued work stays (encrypted) for IT. */
@@ -224,10 +229,7 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
     }
     if (e instanceof EhrError && (e.code === ErrorCode.NO_SESSION || e.code === ErrorCode.UNAUTHENTICATED || e.code === ErrorCode.ACCOUNT_LOCKED)) {
       online = true;
-      state = 'disabled';
-      message = 'Sign in again to sync with the server.';
-      errorCode = e.code;
-      schedule(null);
+      signedOut('Sign in again to sync with the server.', e.code);
       return;
     }
     state = 'error';

@@ -100,6 +100,14 @@ export function classifyStorageError(e: unknown): VaultError | null {
   return null;
 }
 
+/**
+ * For errors crossing out of a transaction or repository: SQLite's errors become named vault errors;
+ * anything else (an EhrError, a caller's own error thrown to roll back) passes through unchanged.
+ */
+export function fromStorage(e: unknown): unknown {
+  return sqliteCode(e) ? toVaultError(e) : e;
+}
+
 /** Rethrows anything from SQLite as a PHI-free EhrError; EhrErrors pass through unchanged. */
 export function toVaultError(e: unknown): EhrError {
   if (e instanceof EhrError) return e;

@@ -2,7 +2,7 @@
  * Wraps every repository method so that an SQLite failure surfaces as a named, PHI-free vault error
  * (disk full, damaged file, ...) rather than a raw SqliteError whose text could quote SQL or values.
  */
-import { toVaultError } from './errors';
+import { fromStorage } from './errors';
 
 export function guardRepository<T extends object>(repo: T): T {
   const guarded = {} as Record<string, unknown>;
@@ -12,7 +12,7 @@ export function guardRepository<T extends object>(repo: T): T {
         try {
           return (value as (...a: unknown[]) => unknown)(...args);
         } catch (e) {
-          throw toVaultError(e);
+          throw fromStorage(e);
         }
       }
       : value;

@@ -7,13 +7,13 @@
  * connection and replaces them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOrCreateDeviceSigningKey, type DeviceSigningKey } from '../keychain/device-key';
 import { VaultKeyMissingError } from '../keychain/errors';
 import { KeychainAccount, type KeyStore } from '../keychain/key-store';
 import { configure, openKeyed, probe, type ConnectionOptions, type Db } from './connection';
-import { VaultClosedError, VaultCorruptError, VaultReadOnlyError, toVaultError } from './errors';
+import { VaultClosedError, VaultCorruptError, VaultReadOnlyError, fromStorage, toVaultError } from './errors';
 import { readMeta, writeMeta, keyCheckOf, type VaultCipher } from './meta';
 import { guardRepository } from './guard';
 import { migrate } from './migrations';
@@ -100,6 +100,7 @@ async function createNewVault(file: string, dir: string, keyStore: KeyStore, cur
   await keyStore.delete(KeychainAccount.vaultKeyPending);
   const db = openKeyed(file, key, { cipher, nativeBinding });
   probe(db);
+  chmodSync(file, 0o600); // encrypted anyway; owner-only as well (SQLite gives the WAL the same mode)
   writeMeta(dir, { format: 1, cipher, keyCheck: keyCheckOf(key) });
   return db;
 }
@@ -148,8 +149,9 @@ export async function openVault(options: OpenVaultOptions): Promise<Vault> {
     migrate(db);
     device = await loadOrCreateDeviceSigningKey(keyStore);
     const kv = createKvRepository(db);
-    deviceId = kv.get('device.id') ?? randomUUID();
-    kv.set('device.id', deviceId);
+    const stored = kv.get('device.id');
+    deviceId = stored ?? randomUUID();
+    if (!stored) kv.set('device.id', deviceId); // only on first run: an open should not cost a commit
   } catch (e) {
     db.close();
     throw toVaultError(e);
@@ -177,28 +179,28 @@ export async function openVault(options: OpenVaultOptions): Promise<Vault> {
     get kv() { live(); return repos.kv; },
     get closed() { return closed; },
     transaction<T>(fn: () => T): T {
+      const conn = live();
       try {
-        return live().transaction(fn)();
+        return conn.transaction(fn)();
       } catch (e) {
-        throw toVaultError(e);
+        throw fromStorage(e);
       }
     },
     async rekey(newKey?: Buffer, onStep?: (step: RekeyStep) => void): Promise<void> {
       const current = live();
-      closed = true; // no writes while the file changes keys
+      closed = true; // no reads or writes while the file changes keys
+      let failure: unknown = null;
       try {
         db = await rekeyVault(current, { file, dir, keyStore, connection }, newKey, onStep);
       } catch (e) {
-        // On failure rekeyVault either kept the old connection open or closed it; reopen if needed.
-        if (!current.open) {
-          const reopened = await openVault(options);
-          db = reopened.db;
-        }
-        throw toVaultError(e);
-      } finally {
-        closed = false;
-        repos = buildRepositories(db, device, deviceId);
+        failure = e;
+        // rekeyVault keeps the old connection open when nothing was committed; otherwise reopen
+        // through the normal path, which finds whichever key now opens the file and settles.
+        if (!current.open) db = (await openVault(options).catch((reopen: unknown) => { throw fromStorage(reopen); })).db;
       }
+      repos = buildRepositories(db, device, deviceId);
+      closed = false;
+      if (failure) throw fromStorage(failure);
     },
     close(): void {
       if (closed) return;

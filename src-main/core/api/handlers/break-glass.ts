@@ -25,9 +25,15 @@ export const breakGlassHandlers: Pick<HandlerTable, 'breakGlass.request' | 'brea
       if (input.justification.trim().length < policy.breakGlassMinJustificationChars) {
         throw invalid(`The justification must be at least ${policy.breakGlassMinJustificationChars} characters.`, { field: 'justification' });
       }
-      const patient = ctx.vault.patients.getById(input.patientId);
-      if (!patient) throw notFound('patient');
-      const restricted = patient.restricted || session.careTeam.restricted.includes(patient.id);
+      // A patient outside the care team is usually not on this workstation yet: online, the server
+      // decides whether the id exists (and sync then brings the chart); offline, only a patient this
+      // vault holds can be opened, so only such an id is accepted (and recorded).
+      const local = ctx.vault.patients.getById(input.patientId);
+      const tokens = session.serverAuth as ServerTokens | null;
+      const online = ctx.server !== null && tokens !== null;
+      if (!local && !online) throw notFound('patient');
+      const patient = { id: input.patientId };
+      const restricted = (local?.restricted ?? false) || session.careTeam.restricted.includes(patient.id);
       try {
         await ctx.auth.verify(session.user.userId, input.password);
       } catch (e) {
@@ -41,7 +47,6 @@ export const breakGlassHandlers: Pick<HandlerTable, 'breakGlass.request' | 'brea
       }
 
       const now = ctx.clock.now();
-      const tokens = session.serverAuth as ServerTokens | null;
       let grant: BreakGlassGrant | null = null;
       let origin: 'server' | 'offline' = 'offline';
       if (ctx.server && tokens) {
@@ -59,6 +64,7 @@ export const breakGlassHandlers: Pick<HandlerTable, 'breakGlass.request' | 'brea
           origin = 'server';
         } catch (e) {
           if (!(e instanceof EhrError) || e.code !== ErrorCode.OFFLINE) throw e;
+          if (!local) throw notFound('patient');
         }
       }
       grant ??= { grantId: randomUUID(), patientId: patient.id, reason: input.reason, startedAt: now, expiresAt: now + policy.breakGlassMinutes * 60_000 };
@@ -77,6 +83,8 @@ export const breakGlassHandlers: Pick<HandlerTable, 'breakGlass.request' | 'brea
       });
       ctx.audit.record(actor, { type: 'break-glass-start', patientId: patient.id, resourceRefs: [`Patient/${patient.id}`], reasonCode: input.reason });
       ctx.sessions.addBreakGlass(session, grant);
+      // Bring the chart (and its key) to this workstation now rather than at the next sync cycle.
+      if (origin === 'server') ctx.sync?.notifyLocalChange?.();
       return grant;
     },
   },

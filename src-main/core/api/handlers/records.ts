@@ -101,7 +101,7 @@ export const recordHandlers: Pick<HandlerTable, 'records.list' | 'records.get' |
         denyWrite(ctx, call, 'records.save');
       }
       const mutationId = randomUUID();
-      return ctx.vault.transaction(() => {
+      const result = ctx.vault.transaction(() => {
         const before = ctx.vault.resources.get(id);
         if (!isCreate) {
           if (!before || before.patientId !== input.patientId || before.status === 'deleted') throw notFound('record');
@@ -130,6 +130,8 @@ export const recordHandlers: Pick<HandlerTable, 'records.list' | 'records.get' |
         });
         return { id, version: stored.version, mutationId };
       });
+      ctx.sync?.notifyLocalChange?.();
+      return result;
     },
   },
   'records.delete': {
@@ -143,7 +145,7 @@ export const recordHandlers: Pick<HandlerTable, 'records.list' | 'records.get' |
       if (!rolesAllow(session.user.roles, { resourceType: target.resourceType, interaction: 'd', resource: target.resource })) {
         denyWrite(ctx, call, 'records.delete');
       }
-      return ctx.vault.transaction(() => {
+      const result = ctx.vault.transaction(() => {
         const before = recordOfPatient(ctx, input.patientId, input.recordId);
         if (before.version !== input.baseVersion) {
           throw new EhrError(ErrorCode.CONFLICT, 'This record changed since it was opened. Reload it first.', { id: before.id, version: before.version });
@@ -161,6 +163,8 @@ export const recordHandlers: Pick<HandlerTable, 'records.list' | 'records.get' |
         ctx.audit.record(actor, { type: 'delete', patientId: input.patientId, resourceRefs: [refOf(before)], beforeHash: recordHash(before.resource), afterHash: null });
         return { id: before.id, version: before.version, mutationId };
       });
+      ctx.sync?.notifyLocalChange?.();
+      return result;
     },
   },
 };

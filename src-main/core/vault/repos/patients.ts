@@ -42,6 +42,8 @@ interface Row {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** Result order (family, given, id), stored beside every token; char(31) keeps the parts apart. */
+const sortKeyOf = (p: Pick<PatientInput, 'familyName' | 'givenNames' | 'id'>) => `${p.familyName}\u001f${p.givenNames}\u001f${p.id}`;
 const MAX_LIMIT = 200;
 
 function toRecord(r: Row): PatientRecord {
@@ -68,28 +70,40 @@ export function createPatientRepository(db: Db) {
       family_name = excluded.family_name, birth_date = excluded.birth_date, gender = excluded.gender,
       restricted = excluded.restricted, version = excluded.version, json = excluded.json, updated_at = excluded.updated_at`);
   const clearTokens = db.prepare('DELETE FROM patient_name_tokens WHERE patient_id = ?');
-  const addToken = db.prepare('INSERT OR IGNORE INTO patient_name_tokens (token, patient_id) VALUES (?, ?)');
+  const addToken = db.prepare('INSERT OR IGNORE INTO patient_name_tokens (token, patient_id, sort_key) VALUES (?, ?, ?)');
   const byId = db.prepare<[string], Row>('SELECT * FROM patients WHERE id = ?');
   const byMrn = db.prepare<[string], Row>('SELECT * FROM patients WHERE mrn_norm = ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM patients');
-  /** Search statements by number of name tokens (each token adds one indexed range condition). */
+  /** Search statements by shape (number of name tokens, MRN given, DOB given), prepared once each. */
   const searchCache = new Map<string, ReturnType<typeof db.prepare<unknown[], Row>>>();
 
+  /**
+   * Name-only queries run on the token index alone: the first token's range is contiguous in the
+   * WITHOUT ROWID table, further tokens are checked per candidate through (patient_id, token), and
+   * the sort + LIMIT use the stored sort key — only the rows returned touch the patients table.
+   * With an MRN or a date of birth, those (selective, indexed) drive the query instead.
+   */
   function searchStatement(tokenCount: number, withMrn: boolean, withDob: boolean) {
     const key = `${tokenCount}:${withMrn}:${withDob}`;
     let stmt = searchCache.get(key);
-    if (!stmt) {
+    if (stmt) return stmt;
+    const otherTokens = Array.from({ length: Math.max(0, tokenCount - 1) },
+      () => 'EXISTS (SELECT 1 FROM patient_name_tokens t2 WHERE t2.patient_id = t.patient_id AND t2.token >= ? AND t2.token < ?)');
+    if (!withMrn && !withDob) {
+      stmt = db.prepare<unknown[], Row>(`
+        SELECT p.* FROM (
+          SELECT t.patient_id AS id, min(t.sort_key) AS sort_key FROM patient_name_tokens t
+          WHERE t.token >= ? AND t.token < ? ${otherTokens.map((c) => `AND ${c}`).join(' ')}
+          GROUP BY t.patient_id ORDER BY sort_key LIMIT ?
+        ) m JOIN patients p ON p.id = m.id ORDER BY m.sort_key`);
+    } else {
       const where: string[] = [];
-      for (let i = 0; i < tokenCount; i++) {
-        where.push('p.id IN (SELECT patient_id FROM patient_name_tokens WHERE token >= ? AND token < ?)');
-      }
+      for (let i = 0; i < tokenCount; i++) where.push('p.id IN (SELECT patient_id FROM patient_name_tokens WHERE token >= ? AND token < ?)');
       if (withMrn) where.push('p.mrn_norm = ?');
       if (withDob) where.push('p.birth_date = ?');
-      stmt = db.prepare<unknown[], Row>(
-        `SELECT p.* FROM patients p WHERE ${where.join(' AND ')} ORDER BY p.family_name, p.given_names, p.id LIMIT ?`,
-      );
-      searchCache.set(key, stmt);
+      stmt = db.prepare<unknown[], Row>(`SELECT p.* FROM patients p WHERE ${where.join(' AND ')} ORDER BY p.family_name, p.given_names, p.id LIMIT ?`);
     }
+    searchCache.set(key, stmt);
     return stmt;
   }
 
@@ -107,7 +121,8 @@ export function createPatientRepository(db: Db) {
           json: input.resource ? JSON.stringify(input.resource) : null, updatedAt,
         });
         clearTokens.run(input.id);
-        for (const token of nameTokens(input.givenNames, input.familyName)) addToken.run(token, input.id);
+        const sortKey = sortKeyOf(input);
+        for (const token of nameTokens(input.givenNames, input.familyName)) addToken.run(token, input.id, sortKey);
       })();
       return toRecord(byId.get(input.id) as Row);
     },

@@ -1,0 +1,135 @@
+/**
+ * Sync server benchmark (`npm run bench -- server`): one instance on PostgreSQL (PGlite when no
+ * EHR_TEST_DATABASE_URL), real HTTPS on loopback, a keep-alive client.
+ *   push_mutations_per_s  batches of 100 envelopes of ~1 KB      target >= 2,000/s
+ *   push_p95_ms           per batch of 100
+ *   pull_records_per_s    pages of 1,000                          target >= 20,000/s
+ *   audit_ingest_per_s    signed chain, batches of 500            target >= 5,000/s
+ */
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:https';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { percentile, type BenchResult } from './bench-kit';
+import { startServer } from '../../src-server/index';
+import { seal } from '../../src-shared/node/envelope';
+import { linkEntry } from '../../src-shared/node/audit-chain';
+import type { AuditEntry } from '../../src-shared/audit';
+import { CORRELATION_HEADER, type PullResponse, type TokenResponse } from '../../src-shared/sync';
+
+async function freshDatabase(adminUrl: string): Promise<string> {
+  const name = `ehr_bench_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export default async function run(): Promise<BenchResult> {
+  const adminUrl = process.env.EHR_TEST_DATABASE_URL;
+  const dataDir = mkdtempSync(join(tmpdir(), 'ehr-bench-'));
+  const databaseUrl = adminUrl ? await freshDatabase(adminUrl) : undefined;
+  const server = await startServer({ dataDir, databaseUrl, port: 0, seed: 'demo', demoPatients: 60 });
+  const agent = new Agent({ keepAlive: true, maxSockets: 4, ca: server.caCert, minVersion: 'TLSv1.3' });
+  const send = <T>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(`${server.url}${path}`, {
+        method, agent,
+        headers: {
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          [CORRELATION_HEADER]: `bench-${randomUUID()}`,
+        },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString()) as T }));
+      });
+      req.on('error', reject);
+      if (payload) req.write(payload);
+      req.end();
+    });
+
+  try {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const deviceId = `bench-${randomUUID()}`;
+    await send('POST', '/v1/devices/enroll', { code: await server.issueEnrollmentCode(), deviceId, publicKey: (publicKey.export({ format: 'der', type: 'spki' }) as Buffer).toString('base64url') });
+    const login = await send<TokenResponse>('POST', '/v1/auth/login', { username: 'nurse', password: 'demo-nurse-2026', deviceId });
+    const token = login.body.accessToken;
+    const key = randomBytes(32);
+    const patients = Array.from({ length: 40 }, (_, i) => `demo-p-${String(i + 2).padStart(4, '0')}`);
+    const batch = () =>
+      Array.from({ length: 100 }, (_, i) => {
+        const patientId = patients[i % patients.length]!;
+        const env = seal({ recordId: `bench-${randomUUID()}`, patientId, resourceType: 'Observation', version: 1, keyId: 'bench-k' }, randomBytes(760), key);
+        return { mutationId: randomUUID(), op: 'upsert', baseVersion: 0, envelope: env };
+      });
+
+    // Push: warm up, then timed batches (sealing happens before the clock starts).
+    for (let i = 0; i < 3; i++) await send('POST', '/v1/sync/push', { mutations: batch() }, token);
+    const batches = Array.from({ length: 60 }, batch);
+    const pushMs: number[] = [];
+    const pushStart = performance.now();
+    for (const mutations of batches) {
+      const t0 = performance.now();
+      const res = await send('POST', '/v1/sync/push', { mutations }, token);
+      if (res.status !== 200) throw new Error(`push ${res.status}`);
+      pushMs.push(performance.now() - t0);
+    }
+    const pushSeconds = (performance.now() - pushStart) / 1000;
+    const pushed = batches.length * 100;
+
+    // Pull: everything the nurse may see, pages of 1000.
+    const pullStart = performance.now();
+    let cursor = '';
+    let pulled = 0;
+    for (;;) {
+      const res = await send<PullResponse>('GET', `/v1/sync/pull?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, undefined, token);
+      pulled += res.body.records.length;
+      cursor = res.body.nextCursor;
+      if (!res.body.hasMore) break;
+    }
+    const pullSeconds = (performance.now() - pullStart) / 1000;
+
+    // Audit ingest: a signed chain built beforehand, sent in order.
+    const entries: AuditEntry[] = [];
+    let head: { seq: number; hash: string } | null = null;
+    for (let i = 0; i < 10_000; i++) {
+      const e = linkEntry(head, deviceId, { action: 'R', type: 'read', outcome: 'success', severity: 'info', userId: 'u-nurse', role: 'nurse', patientId: null, correlationId: `c-${i}-bench` }, privateKey);
+      entries.push(e);
+      head = { seq: e.seq, hash: e.hash };
+    }
+    const auditStart = performance.now();
+    for (let i = 0; i < entries.length; i += 500) {
+      const res = await send('POST', '/v1/audit', { deviceId, entries: entries.slice(i, i + 500) }, token);
+      if (res.status !== 200) throw new Error(`audit ${res.status}`);
+    }
+    const auditSeconds = (performance.now() - auditStart) / 1000;
+
+    return {
+      figures: {
+        push_mutations_per_s: pushed / pushSeconds,
+        push_p95_ms: percentile(pushMs, 95),
+        pull_records_per_s: pulled / pullSeconds,
+        audit_ingest_per_s: entries.length / auditSeconds,
+      },
+      targets: { push_mutations_per_s: '>= 2000', pull_records_per_s: '>= 20000', audit_ingest_per_s: '>= 5000', push_p95_ms: '(report)' },
+      details: { engine: databaseUrl ? 'postgresql' : 'pglite', pushed, pulled, auditEntries: entries.length, pushMedianMs: percentile(pushMs, 50) },
+      notes: [
+        databaseUrl ? 'PostgreSQL (throwaway cluster, fsync off) — one server instance.' : 'No EHR_TEST_DATABASE_URL: measured on PGlite, not PostgreSQL.',
+        'Client and server share the 2-core machine (and other engineers\' jobs); HTTPS with keep-alive.',
+      ],
+    };
+  } finally {
+    agent.destroy();
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Sync benchmark: `npm run bench -- sync` -> bench/results/sync.json
+ *
+ *  initial_sync_records_per_s  a fresh workstation pulls, opens and stores N records of ~1 KB
+ *                              (default 100,000) from the real server on loopback
+ *  drain_10k_s                 10,000 queued mutations sealed and pushed
+ *  seal_per_s / open_per_s     1 KB envelopes, one core
+ *
+ * Environment: BENCH_SYNC_RECORDS (scale the initial sync down on a busy box), BENCH_SYNC_DRAIN
+ * (default 10,000), BENCH_SYNC_PG=1 to use PostgreSQL (EHR_TEST_DATABASE_URL) instead of PGlite.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { BenchResult } from './bench-kit';
+import { open, seal } from '../../src-shared/node/envelope';
+import { sealJson } from '../../src-shared/node/envelope';
+import { startServer } from '../../src-server/index';
+import { upsertRecords, type RecordRow } from '../../src-server/services/push';
+import { openVault, type Vault } from '../../src-main/core/vault';
+import { createMemoryKeyStore } from '../../src-main/core/keychain';
+import { createServerClient, type ServerClient } from '../../src-main/core/sync/server-client';
+import { pullChanges } from '../../src-main/core/sync/pull';
+import { createDataKeyService } from '../../src-main/core/crypto/data-keys';
+import { drainOutbox } from '../../src-main/core/sync/outbox-drain';
+import { DEFAULT_BACKOFF } from '../../src-main/core/sync/backoff';
+
+const RECORDS = Number(process.env.BENCH_SYNC_RECORDS ?? 100_000);
+const DRAIN = Number(process.env.BENCH_SYNC_DRAIN ?? 10_000);
+const PATIENTS = 100;
+const PAD = 'x'.repeat(850);
+
+function perSecond(fn: () => void, ms = 1500): number {
+  for (let i = 0; i < 2000; i++) fn(); // warm up
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    for (let i = 0; i < 1000; i++) fn();
+    n += 1000;
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+const observation = (id: string, patientId: string, i: number) => ({
+  resourceType: 'Observation', id, status: 'final', code: { text: 'Bench note' },
+  subject: { reference: `Patient/${patientId}` }, valueString: `${i} ${PAD}`,
+});
+
+interface Endpoint {
+  url: string;
+  fingerprint: string;
+}
+
+/** The server in its own process, on the data dir the in-process seeding left behind. */
+function spawnServer(dataDir: string, databaseUrl: string | undefined): Promise<{ endpoint: Endpoint; stop(): Promise<void> }> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'sync', 'helpers', 'server-process.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, ...(databaseUrl ? [databaseUrl] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const stop = () => new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`server process exited (${code})`)));
+    createInterface({ input: child.stdout }).once('line', (line) => resolve({ endpoint: JSON.parse(line) as Endpoint, stop }));
+  });
+}
+
+async function workstation(server: Endpoint, code: string, username: string, password: string, dirs: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'ehr-bench-ws-'));
+  dirs.push(dir);
+  const vault = await openVault({ dir, keyStore: createMemoryKeyStore(), cacheSizeMb: 256 });
+  const client = createServerClient({ serverUrl: server.url, fingerprint: server.fingerprint, deviceId: vault.device.deviceId });
+  await client.enroll({ code, publicKey: vault.device.publicKeyRaw });
+  await client.login({ username, password });
+  return { vault, client };
+}
+
+async function close(ws: { vault: Vault; client: ServerClient }) {
+  ws.client.close();
+  ws.vault.close();
+}
+
+export default async function run(): Promise<BenchResult> {
+  const notes: string[] = [];
+  const dirs: string[] = [];
+  // --- seal / open, one core ------------------------------------------------------------------
+  const key = randomBytes(32);
+  const kb = randomBytes(1024);
+  const binding = { recordId: 'r-1', patientId: 'p-1', resourceType: 'Observation', version: 1, keyId: 'k-1' };
+  const seal_per_s = perSecond(() => seal(binding, kb, key));
+  const sample = seal(binding, kb, key);
+  const open_per_s = perSecond(() => open(sample, key));
+
+  // --- the real server on loopback ------------------------------------------------------------
+  const dataDir = mkdtempSync(join(tmpdir(), 'ehr-bench-server-'));
+  dirs.push(dataDir);
+  const pg = process.env.BENCH_SYNC_PG === '1' && process.env.EHR_TEST_DATABASE_URL;
+  const server = await startServer({
+    dataDir, port: 0, seed: 'demo', demoPatients: 2,
+    ...(pg ? { databaseUrl: process.env.EHR_TEST_DATABASE_URL } : {}),
+    config: { rateMonitor: { factor: 3, trailingHours: 168, minAccesses: 1_000_000 } },
+  });
+  notes.push(`server database: ${pg ? 'PostgreSQL' : 'PGlite'}; the server runs in its own process after seeding`);
+  let serverProcess: { endpoint: Endpoint; stop(): Promise<void> } | null = null;
+  let inProcessOpen = true;
+  const closeInProcess = async () => {
+    if (inProcessOpen) await server.close();
+    inProcessOpen = false;
+  };
+  try {
+    // Seed N records for the doctor's care team: keys wrapped through the key service, envelopes
+    // sealed exactly as workstations seal them, stored with the server's own record writer.
+    const seeder = await workstation(server, await server.issueEnrollmentCode(), 'doctor', 'demo-doctor-2026', dirs);
+    const keys = new Map<string, { keyId: string; key: Buffer }>();
+    for (let p = 0; p < PATIENTS; p++) {
+      const patientId = `bench-p-${p}`;
+      const k = { keyId: `${patientId}-k1`, key: randomBytes(32) };
+      await seeder.client.wrapKey({ patientId, keyId: k.keyId, dataKey: k.key.toString('base64url') });
+      keys.set(patientId, k);
+    }
+    const t0 = performance.now();
+    for (let start = 0; start < RECORDS; start += 2000) {
+      const rows: RecordRow[] = [];
+      for (let i = start; i < Math.min(RECORDS, start + 2000); i++) {
+        const patientId = `bench-p-${i % PATIENTS}`;
+        const k = keys.get(patientId)!;
+        const id = `bench-r-${i}`;
+        const env = sealJson({ recordId: id, patientId, resourceType: 'Observation', version: 1, keyId: k.keyId }, observation(id, patientId, i), k.key);
+        rows.push({ record_id: id, patient_id: patientId, resource_type: 'Observation', version: 1, key_id: k.keyId, nonce: env.nonce, ct: env.ct, tag: env.tag,
+          deleted: false, author_user_id: 'u-physician', device_id: 'bench-seed', updated_at: new Date() });
+      }
+      await server.db.tx((sql) => upsertRecords(sql, rows));
+    }
+    notes.push(`seeded ${RECORDS} records (~${Math.round(JSON.stringify(observation('bench-r-0', 'bench-p-0', 0)).length)} B plaintext each) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await close(seeder);
+    const codes = [await server.issueEnrollmentCode(), await server.issueEnrollmentCode()];
+    await closeInProcess();
+    serverProcess = await spawnServer(dataDir, pg ? process.env.EHR_TEST_DATABASE_URL : undefined);
+    const remote = serverProcess.endpoint;
+
+    // --- initial sync: pull, open, store ----------------------------------------------------------
+    const fresh = await workstation(remote, codes[0]!, 'nurse', 'demo-nurse-2026', dirs);
+    const pullCtx = {
+      vault: fresh.vault, client: fresh.client, keys: createDataKeyService({ vault: fresh.vault, client: fresh.client }),
+      deviceId: fresh.vault.device.deviceId, now: () => new Date(), backoff: DEFAULT_BACKOFF, pushBatch: 500, pullLimit: 1000, auditBatch: 2000,
+    };
+    const s0 = performance.now();
+    const pulled = await pullChanges(pullCtx);
+    const initialSeconds = (performance.now() - s0) / 1000;
+    const stored = fresh.vault.resources.count();
+    const t = pulled.timings;
+    notes.push(`initial sync stored ${stored} records in ${initialSeconds.toFixed(1)} s (waiting for pages ${(t.fetchMs / 1000).toFixed(1)} s, opening ${(t.openMs / 1000).toFixed(1)} s, storing ${(t.storeMs / 1000).toFixed(1)} s)`);
+    const initial_sync_records_per_s = stored / initialSeconds;
+    await close(fresh);
+
+    // --- drain 10k ------------------------------------------------------------------------------
+    const drainer = await workstation(remote, codes[1]!, 'doctor2', 'demo-doctor2-2026', dirs);
+    const dkeys = createDataKeyService({ vault: drainer.vault, client: drainer.client });
+    const dpatients = Array.from({ length: 20 }, (_, i) => `drain-p-${randomUUID().slice(0, 8)}-${i}`);
+    for (const p of dpatients) dkeys.createForNewPatient(p);
+    drainer.vault.transaction(() => {
+      for (let i = 0; i < DRAIN; i++) {
+        const patientId = dpatients[i % dpatients.length]!;
+        const id = `drain-r-${i}`;
+        drainer.vault.outbox.enqueue({ mutationId: randomUUID(), recordId: id, patientId, resourceType: 'Observation', baseVersion: 0, op: 'create', payload: observation(id, patientId, i) });
+      }
+    });
+    const d0 = performance.now();
+    const report = await drainOutbox({
+      vault: drainer.vault, client: drainer.client, keys: dkeys, deviceId: drainer.vault.device.deviceId, now: () => new Date(),
+      backoff: DEFAULT_BACKOFF, pushBatch: 500, pullLimit: 1000, auditBatch: 2000,
+    });
+    const drain_10k_s = ((performance.now() - d0) / 1000) * (10_000 / DRAIN);
+    notes.push(`drain: ${report.applied} applied, ${drainer.vault.outbox.count()} left`);
+    await close(drainer);
+
+    return {
+      figures: {
+        initial_sync_records_per_s,
+        drain_10k_s,
+        seal_per_s,
+        open_per_s,
+      },
+      targets: {
+        initial_sync_records_per_s: '>= 15000',
+        drain_10k_s: '<= 10',
+        seal_per_s: '>= 100000',
+        open_per_s: '>= 100000',
+      },
+      details: { records: RECORDS, drained: DRAIN, patients: PATIENTS, pullLimit: 1000, pushBatch: 500 },
+      notes,
+    };
+  } finally {
+    await serverProcess?.stop();
+    await closeInProcess();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}

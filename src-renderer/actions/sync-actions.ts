@@ -1,7 +1,9 @@
 /** Sync status, sync now, and conflicts (both versions side by side, the clinician chooses). */
 import type { AppContext } from './context';
 import { fetchPhi } from './context';
+import type { Resource } from '@medplum/fhirtypes';
 import type { ConflictView } from '../state/phi-types';
+import type { ConflictSummary } from '../../src-shared/api/types';
 
 export async function refreshSync(ctx: AppContext): Promise<void> {
   ctx.store.getState().syncStatus(await ctx.client.call('sync.status', {}));
@@ -12,10 +14,15 @@ export async function syncNow(ctx: AppContext): Promise<void> {
 }
 
 /**
- * Load conflicts with the local version of each record. The contract's conflict summary carries
- * versions, not the server's copy: the server side shows what records.get returns for it, which
- * after a conflict is the workstation's view (see docs/renderer.md, "gaps").
+ * The core's conflict entries carry both versions (`mine`, `theirs`) beyond the contract's
+ * ConflictSummary; read them when present, else fall back to records.get for the local one.
  */
+function versionOf(summary: ConflictSummary, side: 'mine' | 'theirs'): Resource | null {
+  const v = (summary as unknown as Record<string, unknown>)[side];
+  const r = v && typeof v === 'object' ? (v as { resource?: unknown }).resource : undefined;
+  return r && typeof r === 'object' && 'resourceType' in r ? (r as Resource) : null;
+}
+
 export async function loadConflicts(ctx: AppContext): Promise<ConflictView[] | null> {
   return fetchPhi(
     ctx,
@@ -23,10 +30,10 @@ export async function loadConflicts(ctx: AppContext): Promise<ConflictView[] | n
       const list = await ctx.client.call('sync.conflicts', {});
       return Promise.all(
         list.map(async (summary): Promise<ConflictView> => {
-          const local = await ctx.client
+          const local = versionOf(summary, 'mine') ?? (await ctx.client
             .call('records.get', { patientId: summary.patientId, recordId: summary.recordId })
-            .catch(() => null);
-          return { summary, local, server: null };
+            .then((r) => r.resource, () => null));
+          return { summary, local, server: versionOf(summary, 'theirs') };
         }),
       );
     },

@@ -3,19 +3,22 @@ import { useEffect, useState } from 'react';
 import { useApp, useEhr } from '../app/app-context';
 import { loadConflicts, resolveConflict } from '../actions/sync-actions';
 import { messageOf } from '../components/useAsyncAction';
+import type { Resource } from '@medplum/fhirtypes';
 import type { RecordView } from '../../src-shared/api/types';
 import { conceptText } from '../chart/fhir-text';
 import { chartModel } from '../chart/chart-model';
 
-/** A readable rendering of one record version (vital value, note text, or the resource's code). */
-function describe(rec: RecordView | null): string {
-  if (!rec) return '(the server’s copy is kept by main; choose "Keep server version" to take it)';
+/** A readable rendering of one version (a vital's value, a note's text, or the resource's code). */
+function describe(resource: Resource | null): string {
+  if (!resource) return '(not available on this workstation)';
+  const rec: RecordView = { id: resource.id ?? '', patientId: '', resourceType: resource.resourceType as RecordView['resourceType'], version: 0, status: 'conflict', updatedAt: 0, resource };
   const m = chartModel({ patient: { resourceType: 'Patient' }, access: 'care-team', records: [rec] });
-  const vital = m.vitals[0]?.points[0];
-  if (vital && m.vitals[0]) return `${m.vitals[0].vital.label}: ${vital.value} ${m.vitals[0].vital.unit} at ${vital.at}`;
+  const series = m.vitals[0];
+  const point = series?.points[0];
+  if (series && point) return `${series.vital.label}: ${point.value} ${series.vital.unit} at ${point.at}`;
   if (m.notes[0]) return m.notes[0].text;
-  const code = (rec.resource as { code?: Parameters<typeof conceptText>[0] }).code;
-  return code ? conceptText(code) : rec.resourceType;
+  const code = (resource as { code?: Parameters<typeof conceptText>[0] }).code;
+  return code ? conceptText(code) : resource.resourceType;
 }
 
 export function ConflictsScreen() {

@@ -2,14 +2,15 @@
  * The shapes of PHI the renderer holds: the contract's own output types (src-shared/api), named
  * for the slice that keeps them. One adapter point, so a contract change shows up here first.
  */
-import type { AuditEntryView, Chart, ConflictSummary, PatientSummary, RecordView } from '../../src-shared/api/types';
+import type { Resource } from '@medplum/fhirtypes';
+import type { AuditEntryView, Chart, ConflictSummary, PatientSummary } from '../../src-shared/api/types';
 
 export type PatientRow = PatientSummary;
 export type ChartView = Chart;
 /** A conflict with both versions once fetched, for the side-by-side screen. */
 export interface ConflictView {
   summary: ConflictSummary;
-  local: RecordView | null;
-  server: RecordView | null;
+  local: Resource | null;
+  server: Resource | null;
 }
 export type AuditRow = AuditEntryView;

@@ -8,6 +8,7 @@ import { randomBytes, createCipheriv, createDecipheriv } from 'node:crypto';
 import type { Db, Sql } from '../db/db';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import { kekIdOf, type KeyProvider } from './key-provider';
+import { writeAudit } from '../services/server-audit';
 
 export const dataKeyAad = (patientId: string, keyId: string): string => `data-key|${patientId}|${keyId}`;
 const secretAad = (name: string): string => `server-secret|${name}`;
@@ -71,6 +72,10 @@ export async function rotateKek(db: Db, keys: KeyProvider): Promise<RotationRepo
       const aad = secretAad(s.name);
       await sql.query('UPDATE server_secrets SET wrapped = $2 WHERE name = $1', [s.name, await keys.wrap(await keys.unwrap(s.wrapped, aad), aad)]);
     }
+    await writeAudit(sql, {
+      type: 'kek-rotated', action: 'U', outcome: 'success', severity: 'high',
+      detail: { newKekId, dataKeys: dks.length, secrets: secrets.length },
+    });
     return { dataKeys: dks.length, secrets: secrets.length };
   });
   old.delete(newKekId);

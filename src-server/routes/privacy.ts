@@ -57,6 +57,18 @@ export function privacyRoutes(ctx: ServerContext) {
     createdAt: iso(a.created_at)!, acknowledgedAt: iso(a.acknowledged_at), acknowledgedBy: a.acknowledged_by,
     note: a.note_sealed ? openText(ctx.notesKey, a.note_sealed, reviewAad(a.id)) : null,
   });
+  /** Who reviewed, when, and the note — sealed at rest (it may quote clinical context). */
+  const REVIEW_COLUMNS = {
+    alerts: ['acknowledged_at', 'acknowledged_by', 'note_sealed'],
+    break_glass_grants: ['reviewed_at', 'reviewed_by', 'review_note_sealed'],
+  } as const;
+  const markReviewed = async <T>(table: keyof typeof REVIEW_COLUMNS, id: string, reviewer: string, note: string): Promise<T | undefined> => {
+    const [at, by, sealed] = REVIEW_COLUMNS[table];
+    const rows = await ctx.db.query<T>(`UPDATE ${table} SET ${at} = now(), ${by} = $2, ${sealed} = $3 WHERE id = $1 RETURNING *`, [
+      id, reviewer, sealText(ctx.notesKey, note, reviewAad(id)),
+    ]);
+    return rows[0];
+  };
   const audited = (type: string, userId: string, correlationId: string, detail?: Record<string, string | number>) =>
     writeAudit(ctx.db, { type, action: 'R', outcome: 'success', severity: 'info', userId, correlationId, detail });
 
@@ -79,10 +91,7 @@ export function privacyRoutes(ctx: ServerContext) {
 
     defineRoute(app, ctx, ROUTES.ackAlert, async ({ body, params, principal, correlationId }) => {
       const id = params.alertId!;
-      const [row] = await ctx.db.query<AlertRow>(
-        'UPDATE alerts SET acknowledged_at = now(), acknowledged_by = $2, note_sealed = $3 WHERE id = $1 RETURNING *',
-        [id, principal.userId, sealText(ctx.notesKey, body.note, reviewAad(id))],
-      );
+      const row = await markReviewed<AlertRow>('alerts', id, principal.userId, body.note);
       if (!row) throw new EhrError(ErrorCode.NOT_FOUND, 'No such alert.', { alertId: id });
       await writeAudit(ctx.db, { type: 'alert-acknowledged', action: 'U', outcome: 'success', severity: 'info', userId: principal.userId, correlationId, detail: { alertId: id } });
       return toAlert(row);
@@ -106,10 +115,7 @@ export function privacyRoutes(ctx: ServerContext) {
 
     defineRoute(app, ctx, ROUTES.reviewBreakGlass, async ({ body, params, principal, correlationId }) => {
       const id = params.grantId!;
-      const [row] = await ctx.db.query<GrantRow>(
-        'UPDATE break_glass_grants SET reviewed_at = now(), reviewed_by = $2, review_note_sealed = $3 WHERE id = $1 RETURNING *',
-        [id, principal.userId, sealText(ctx.notesKey, body.note, reviewAad(id))],
-      );
+      const row = await markReviewed<GrantRow>('break_glass_grants', id, principal.userId, body.note);
       if (!row) throw new EhrError(ErrorCode.NOT_FOUND, 'No such break-glass grant.', { grantId: id });
       await writeAudit(ctx.db, { type: 'break-glass-reviewed', action: 'U', outcome: 'success', severity: 'medium', userId: principal.userId, patientId: row.patient_id, correlationId, detail: { grantId: id } });
       return toReview(row);

@@ -20,6 +20,11 @@ interface Spec {
   input(h: Harness, patientId: string): unknown;
   /** Audit entry types the valid call leaves, in order. */
   audit: AuditType[];
+  /**
+   * For a channel that names no patient but returns patient-related rows: what "another
+   * clinician's patient" means for it (run with and without an expired break-glass).
+   */
+  othersHidden?: (h: Harness) => Promise<void>;
 }
 
 let deletable = 0;
@@ -37,7 +42,21 @@ function draftFor(h: Harness, userId: string): string {
 }
 
 const SPECS: Spec[] = [
-  { channel: 'patients.search', user: 'nina', wrongRole: 'pat', patientScoped: false, input: () => ({ name: 'owens' }), audit: ['search'] },
+  {
+    channel: 'patients.search',
+    user: 'nina',
+    wrongRole: 'pat',
+    patientScoped: false,
+    input: () => ({ name: 'owens' }),
+    audit: ['search'],
+    // Another clinician's patient is found (to ask for break-glass) but marked inaccessible; the hit is still audited.
+    othersHidden: async (h) => {
+      const mark = h.mark();
+      const hits = await h.ok('patients.search', { name: 'others' });
+      expect(hits.map((p) => [p.id, p.access])).toEqual([['p-other', 'none']]);
+      expect(h.since(mark).map((e) => [e.type, e.patientId])).toEqual([['search', 'p-other']]);
+    },
+  },
   { channel: 'patients.open', user: 'nina', wrongRole: 'ada', patientScoped: true, input: (_h, pid) => ({ patientId: pid }), audit: ['read'] },
   { channel: 'records.list', user: 'nina', wrongRole: 'pat', patientScoped: true, input: (_h, pid) => ({ patientId: pid }), audit: ['read'] },
   { channel: 'records.get', user: 'nina', wrongRole: 'ada', patientScoped: true, input: (_h, pid) => ({ patientId: pid, recordId: `obs-${pid}` }), audit: ['read'] },
@@ -56,7 +75,19 @@ const SPECS: Spec[] = [
   { channel: 'drafts.delete', user: 'nina', wrongRole: 'bill', patientScoped: false, input: (h) => ({ draftId: draftFor(h, 'u-nurse') }), audit: [] },
   { channel: 'sync.status', user: 'nina', wrongRole: null, patientScoped: false, input: () => ({}), audit: [] },
   { channel: 'sync.now', user: 'nina', wrongRole: null, patientScoped: false, input: () => ({}), audit: [] },
-  { channel: 'sync.conflicts', user: 'phil', wrongRole: 'bill', patientScoped: false, input: () => ({}), audit: [] },
+  {
+    channel: 'sync.conflicts',
+    user: 'phil',
+    wrongRole: 'bill',
+    patientScoped: false,
+    input: () => ({}),
+    audit: [],
+    // A conflict in another clinician's chart is not even listed.
+    othersHidden: async (h) => {
+      const list = await h.ok('sync.conflicts', {});
+      expect(list.map((c) => c.patientId)).not.toContain('p-other');
+    },
+  },
   {
     channel: 'sync.resolve',
     user: 'phil',
@@ -172,6 +203,15 @@ describe.each(SPECS)('$channel', (spec) => {
     const afterExpiry = h.mark();
     await expectRefused(spec.channel, spec.input(h, 'p-other'), 'FORBIDDEN');
     expect(h.since(afterExpiry).map((e) => [e.type, e.patientId])).toEqual([['access-denied', 'p-other']]);
+  });
+
+  it.skipIf(!spec.othersHidden)("another clinician's patient (in results) -> hidden or marked, before and after an expired break-glass", async () => {
+    await asUser(spec.user);
+    await spec.othersHidden?.(h);
+    await h.ok('breakGlass.request', { patientId: 'p-other', reason: 'BTG', justification: 'Covering for the on-call physician tonight', password: PASSWORD });
+    h.clock.advance(5 * 60_000);
+    h.ws.heartbeat();
+    await spec.othersHidden?.(h);
   });
 
   it('valid -> ok, with exactly the expected audit entries', async () => {

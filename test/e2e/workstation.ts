@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { expect, type Browser, type Page } from '@playwright/test';
 import { createWorkstation, type Workstation } from '../../src-main/core/workstation';
-import { createKeytarKeyStore, KeychainAccount } from '../../src-main/core/keychain';
+import { createKeytarKeyStore, KeychainAccount, KeychainUnavailableError } from '../../src-main/core/keychain';
 import { FakeClock } from '../../src-main/core/session';
 import { createServerClient } from '../../src-main/core/sync/server-client';
 import { loadStartServer, type RunningE2eServer } from './server-loader';
@@ -115,6 +115,22 @@ export interface E2eWorkstation {
   close(): Promise<void>;
 }
 
+/**
+ * The private keyring's daemon is sometimes found locked again when several keyring sessions run
+ * on one machine (test/vault/helpers.ts); the vault area's unlockTestKeyring repairs it. Retry a few times.
+ */
+async function withUnlockedKeyring<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof KeychainUnavailableError) || attempt >= 4) throw e;
+      await new Promise((r) => setTimeout(r, 300 * (attempt + 1)));
+      await unlockTestKeyring();
+    }
+  }
+}
+
 export async function launchWorkstation(opts: LaunchOptions): Promise<E2eWorkstation> {
   if (process.env.EHR_KEYRING_READY !== '1') {
     throw new Error('launchWorkstation needs a real keychain: run inside scripts/keyring-session.sh (npm run test:e2e does)');
@@ -125,13 +141,15 @@ export async function launchWorkstation(opts: LaunchOptions): Promise<E2eWorksta
   // One keychain entry per workstation: several run side by side in one keyring session.
   const keyStore = createKeytarKeyStore(`clinic-ehr-e2e-${opts.name}-${randomUUID().slice(0, 8)}`);
   const clock = new FakeClock(Date.now());
-  const core = await createWorkstation({
-    dataDir,
-    keyStore,
-    clock,
-    policy: opts.policy ?? {},
-    server: opts.server ? { url: opts.server.url, fingerprint: opts.server.fingerprint } : null,
-  });
+  const core = await withUnlockedKeyring(() =>
+    createWorkstation({
+      dataDir,
+      keyStore,
+      clock,
+      policy: opts.policy ?? {},
+      server: opts.server ? { url: opts.server.url, fingerprint: opts.server.fingerprint } : null,
+    }),
+  );
   if (opts.server) {
     // IT enrolls each workstation once (docs/server.md); the core has no channel for it.
     const client = createServerClient({ serverUrl: opts.server.url, fingerprint: opts.server.fingerprint, deviceId: core.deviceId });

@@ -100,6 +100,8 @@ describe.each(VARIANTS)('key service on $name', (variant) => {
     const after = await unwrap(nurse, 'demo-p-0003');
     expect(after.status).toBe(200);
     expect(after.body.keys).toEqual(plainBefore);
+    const audited = await server.db.query<{ severity: string }>("SELECT severity FROM server_audit WHERE type = 'kek-rotated'");
+    expect(audited).toEqual([{ severity: 'high' }]);
   });
 
   it('a tampered wrapped key fails closed with a PHI-free INTEGRITY error', async () => {

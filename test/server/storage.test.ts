@@ -90,6 +90,40 @@ describe.skipIf(!hasPostgres)('two instances on one PostgreSQL', () => {
     expect((await call(b, 'GET', '/v1/me', { token: r.body.accessToken })).status).toBe(401);
   });
 
+  it('concurrent pushes through both instances: one winner per record, and a cursor reader misses nothing', async () => {
+    const dev = await enrollDevice(a);
+    const nurse = (await login(a, DEMO.nurse, dev.deviceId)).accessToken;
+    const doctor = (await login(b, DEMO.doctor, dev.deviceId)).accessToken;
+    const key = randomBytes(32);
+    const env = (recordId: string, version: number) => seal({ recordId, patientId: 'demo-p-0003', resourceType: 'Observation', version, keyId: 'k' }, Buffer.from('{}'), key);
+    const pushVia = (srv: TestServer, token: string, recordId: string, baseVersion: number) =>
+      call<PushResponse>(srv, 'POST', '/v1/sync/push', { token, body: { mutations: [{ mutationId: randomUUID(), op: 'upsert', baseVersion, envelope: env(recordId, baseVersion + 1) }] } });
+
+    // Same record, same base version, through A and B at once: exactly one applies.
+    const contested = `obs-${randomUUID()}`;
+    await pushVia(a, nurse, contested, 0);
+    const race = await Promise.all([pushVia(a, nurse, contested, 1), pushVia(b, doctor, contested, 1), pushVia(a, nurse, contested, 1)]);
+    expect(race.map((r) => r.body.results[0]!.status).sort()).toEqual(['applied', 'conflict', 'conflict']);
+
+    // Many writers on both instances while a reader follows the cursor: every record is seen.
+    let cursor = '';
+    const seen = new Set<string>();
+    const follow = async () => {
+      const res = await call<PullResponse>(b, 'GET', `/v1/sync/pull?patientId=demo-p-0003&limit=1000${cursor ? `&cursor=${cursor}` : ''}`, { token: doctor });
+      for (const r of res.body.records) seen.add(r.envelope.recordId);
+      cursor = res.body.nextCursor;
+    };
+    const written = Array.from({ length: 24 }, () => `obs-${randomUUID()}`);
+    await Promise.all([
+      ...written.map((id, i) => pushVia(i % 2 ? a : b, i % 2 ? nurse : doctor, id, 0)),
+      (async () => {
+        for (let i = 0; i < 8; i++) await follow();
+      })(),
+    ]);
+    await follow();
+    for (const id of written) expect(seen.has(id), id).toBe(true);
+  });
+
   it('the owner connection can still see the audit rows the application role cannot change', async () => {
     const client = new pg.Client({ connectionString: a.databaseUrl });
     await client.connect();

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PASSWORD, createHarness, type Harness } from '../access/harness';
+import { PASSWORD, USERS, createHarness, type Harness } from '../access/harness';
 
 const DAY = 24 * 60 * 60_000;
 let h: Harness;
@@ -142,5 +142,28 @@ describe('several users on one workstation', () => {
     expect((await h.ok('session.status', {})).sessions.map((x) => x.userId)).toEqual(['u-nurse']);
     await h.login('nina');
     expect(h.ws.sessions.front?.user.userId).toBe('u-nurse');
+  });
+});
+
+describe('care-team changes on the server', () => {
+  it('reach the session at the next sync, without a new login', async () => {
+    h = await createHarness();
+    await h.login('nina');
+    expect((await h.call('patients.open', { patientId: 'p-other' })).ok).toBe(false);
+    const nina = USERS.find((u) => u.id === 'u-nurse') as (typeof USERS)[number];
+    const before = [...nina.careTeam];
+    try {
+      nina.careTeam = ['p-other'];
+      await h.ok('sync.now', {});
+      expect((await h.call('patients.open', { patientId: 'p-other' })).ok).toBe(true);
+      const own = await h.call('patients.open', { patientId: 'p-own' });
+      expect(own.ok ? null : own.error.code).toBe('FORBIDDEN');
+      // Offline, the last known care team stays in force.
+      h.server.online = false;
+      await h.ok('sync.now', {});
+      expect((await h.call('patients.open', { patientId: 'p-other' })).ok).toBe(true);
+    } finally {
+      nina.careTeam = before;
+    }
   });
 });

@@ -121,6 +121,14 @@ describe('macOS managed preferences', () => {
     expect(eff.policy.serverUrl).toBe(VALID.serverUrl);
   });
 
+  it("ignores the profile's own Payload* bookkeeping keys, but not other unknown keys", async () => {
+    const withBookkeeping = { ...VALID, PayloadUUID: 'A1B2', PayloadType: 'org.clinic.ehr' };
+    const eff = await loadPolicy({ platform: 'darwin', stat: rootOwned, exec: async () => ({ code: 0, stdout: JSON.stringify(withBookkeeping) }) });
+    expect(eff.policy.lockTimeoutMinutes).toBe(10);
+    const e = await rejection({ platform: 'darwin', stat: rootOwned, exec: async () => ({ code: 0, stdout: JSON.stringify({ ...VALID, lockTimeout: 5 }) }) });
+    expect(e.message).toContain('lockTimeout');
+  });
+
   it('no profile installed: refuses to start', async () => {
     const e = await rejection({ platform: 'darwin', stat: async () => Promise.reject(enoent()), exec: async () => ({ code: 0, stdout: '' }) });
     expect(e.message).toContain(POLICY_LOCATIONS.darwin);

@@ -111,10 +111,16 @@ it(`server holds every mutation exactly once after ${KILLS} SIGKILLs mid-drain`,
   const records = await server.db.query<{ record_id: string; version: number }>(
     "SELECT record_id, version FROM records WHERE record_id LIKE 'crash-r-%'");
   expect(Object.fromEntries(records.map((r) => [r.record_id, r.version]))).toEqual(Object.fromEntries(edits));
-  // The device's audit chain arrived whole.
+  // The device's audit chain arrived whole, and the pull (also cut by the kills) completed:
+  // the vault holds exactly the records this user may see.
   vault = await openVault({ dir, keyStore });
   const localAudit = vault.audit.count();
+  const localRecords = vault.resources.count();
   vault.close();
+  const [visible] = await server.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM records r WHERE r.patient_id IN (
+       SELECT ctp.patient_id FROM care_team_patients ctp JOIN care_team_members ctm ON ctm.team_id = ctp.team_id WHERE ctm.user_id = 'u-physician')`);
+  expect(localRecords).toBe(visible!.n);
   const [audit] = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM device_audit');
   expect(audit!.n).toBe(localAudit);
 }, 240_000);

@@ -72,6 +72,16 @@ async function readJsonFile(file: string, deps: Required<Pick<PolicyReaderDeps, 
   }
 }
 
+/**
+ * A configuration profile's own keys (PayloadUUID, PayloadType, ...) can travel into the managed
+ * preferences; they are the MDM's bookkeeping, not policy, so they are dropped before validation
+ * (which refuses unknown keys).
+ */
+function withoutProfileBookkeeping(values: unknown): unknown {
+  if (!values || typeof values !== 'object' || Array.isArray(values)) return values;
+  return Object.fromEntries(Object.entries(values as Record<string, unknown>).filter(([k]) => !k.startsWith('Payload')));
+}
+
 export async function readMachinePolicy(deps: PolicyReaderDeps): Promise<RawPolicy | null> {
   const rawExec = deps.exec ?? nodeExec;
   // A tool that cannot even be started (reg.exe or plutil missing or blocked) is a policy we cannot
@@ -106,11 +116,13 @@ export async function readMachinePolicy(deps: PolicyReaderDeps): Promise<RawPoli
     // Managed preferences are usually binary plists: plutil (part of macOS) converts them to JSON.
     const r = await exec('/usr/bin/plutil', ['-convert', 'json', '-o', '-', file], file);
     if (r.code !== 0) throw invalid(file, 'is not a readable property list');
+    let values: unknown;
     try {
-      return { source: file, values: JSON.parse(r.stdout) as unknown };
+      values = JSON.parse(r.stdout) as unknown;
     } catch {
       throw invalid(file, 'is not a readable property list');
     }
+    return { source: file, values: withoutProfileBookkeeping(values) };
   }
 
   const file = policyLocation(deps.platform);

@@ -57,7 +57,8 @@ export interface SyncEngine {
   status(): SyncStatus;
   onStatus(cb: (s: SyncStatus) => void): () => void;
   conflicts(): ConflictView[];
-  resolveConflict(conflictId: string, choice: ConflictChoice): Promise<ResolveResult>;
+  /** `actor` defaults to the client's signed-in user; the session core should pass the user in front. */
+  resolveConflict(conflictId: string, choice: ConflictChoice, actor?: { userId: string; role?: string | null }): Promise<ResolveResult>;
   /** A local write was queued: push soon rather than at the next interval. */
   notifyLocalChange(): void;
   /** The OS says the network changed (e.g. Electron `online`/`offline` events). */
@@ -179,12 +180,12 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
     }
   }
 
-  /** No usable session: wait (no timer) until the session core signs in and calls syncNow/start. */
+  /** No usable session: look again at the normal interval (a cycle without tokens costs no request). */
   function signedOut(why: string, code: string): void {
     state = 'disabled';
     message = why;
     errorCode = code;
-    schedule(null);
+    schedule(intervalMs);
   }
 
   /** Device revoked: every cached data key goes at once; queued work stays (encrypted) for IT. */
@@ -204,6 +205,7 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
   });
 
   function handleFailure(e: unknown): void {
+    if (revoked) return; // the revocation (raised by the client during this cycle) says it all
     if (isCertificatePinError(e)) {
       online = false;
       state = 'error';
@@ -273,9 +275,10 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
       return () => listeners.delete(cb);
     },
     conflicts: () => listConflicts(vault),
-    async resolveConflict(conflictId, choice) {
+    async resolveConflict(conflictId, choice, actor) {
       const user = client.currentUser();
-      const result = resolveConflict({ vault, userId: user?.id ?? null, role: user?.roles[0] ?? null }, conflictId, choice);
+      const who = actor ?? { userId: user?.id ?? null, role: user?.roles[0] ?? null };
+      const result = resolveConflict({ vault, userId: who.userId, role: who.role ?? null }, conflictId, choice);
       emit();
       if (started) schedule(0);
       return result;

@@ -45,8 +45,11 @@ export interface ServerClient {
   login(req: Omit<LoginRequest, 'deviceId'>): Promise<TokenResponse>;
   refresh(): Promise<TokenResponse>;
   logout(): Promise<void>;
-  /** Adopt tokens obtained elsewhere (or null to forget them). */
-  setTokens(tokens: Pick<TokenResponse, 'accessToken' | 'refreshToken'> | null): void;
+  /**
+   * Adopt tokens obtained elsewhere (or null to forget them). Pass `user` when switching between
+   * users on one workstation, so conflicts and resolutions are attributed to the right person.
+   */
+  setTokens(tokens: (Pick<TokenResponse, 'accessToken' | 'refreshToken'> & { user?: TokenResponse['user'] }) | null): void;
   hasSession(): boolean;
   /** The signed-in user (from the last login or refresh), or null. */
   currentUser(): TokenResponse['user'] | null;
@@ -171,8 +174,8 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
     },
     setTokens(t) {
       tokens = t ? { accessToken: t.accessToken, refreshToken: t.refreshToken } : null;
-      if ('user' in (t ?? {})) user = (t as TokenResponse).user;
       if (!t) user = null;
+      else if (t.user) user = t.user;
     },
     hasSession: () => tokens !== null,
     currentUser: () => user,

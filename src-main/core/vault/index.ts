@@ -30,7 +30,7 @@ import { createVerifierRepository } from './repos/verifiers';
 
 export const VAULT_FILE = 'vault.db';
 /** The cipher new vaults are created with (chosen with the benchmark figures, docs/vault.md). */
-export const DEFAULT_CIPHER: VaultCipher = 'sqlcipher';
+export const DEFAULT_CIPHER: VaultCipher = 'chacha20';
 
 export interface OpenVaultOptions {
   /** Folder holding vault.db and vault.meta.json (created 0700 when missing). */
@@ -40,7 +40,7 @@ export interface OpenVaultOptions {
   nativeBinding?: string;
   /** Page cache in MB (default 64). 256 brings point reads to ~1.0-1.1x plain SQLite. */
   cacheSizeMb?: number;
-  /** Cipher for a NEW vault; an existing vault keeps the one it was created with. */
+  /** Cipher for a NEW vault (default chacha20, chosen in docs/vault.md); an existing vault keeps its own. */
   cipher?: VaultCipher;
   /** FULL by default: a committed clinical write survives power loss. */
   synchronous?: 'FULL' | 'NORMAL';

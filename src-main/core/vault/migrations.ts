@@ -122,15 +122,6 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
-  {
-    version: 2,
-    description: 'name search: sort key beside each token, so a name query sorts and limits on the token index alone',
-    sql: `
-      ALTER TABLE patient_name_tokens ADD COLUMN sort_key TEXT NOT NULL DEFAULT '';
-      UPDATE patient_name_tokens SET sort_key =
-        (SELECT p.family_name || char(31) || p.given_names || char(31) || p.id FROM patients p WHERE p.id = patient_name_tokens.patient_id);
-    `,
-  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -56,6 +56,9 @@ export function openWithCandidates(
     } catch (e) {
       db?.close();
       const code = sqliteCode(e);
+      // Not SQLite's answer about the file (e.g. the native module failed to load): not a vault
+      // condition to classify, and raised before any data was read, so it travels as it is.
+      if (!code.startsWith('SQLITE_')) throw e;
       if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) throw new VaultInUseError();
       codes.push(code);
     }

@@ -21,6 +21,26 @@ function restoreServerGrants(ctx: ApiContext, userId: string, grants: Array<{ id
   }
 }
 
+/**
+ * Re-reads /v1/me for the session in front and applies it: care team, restricted list, running
+ * server grants, cached for offline use. Best effort (offline it changes nothing); called after a
+ * sync so a care-team change on the server reaches the workstation without a new login.
+ */
+export async function refreshCareTeam(ctx: ApiContext): Promise<boolean> {
+  const s = ctx.sessions.front;
+  const tokens = s?.serverAuth as ServerTokens | null | undefined;
+  if (!s || !tokens || !ctx.server) return false;
+  try {
+    const me = await ctx.server.me(tokens);
+    s.careTeam = { careTeam: me.careTeamPatientIds, restricted: me.restrictedPatientIds, grants: [] };
+    ctx.accounts.saveCareTeam(s.user.userId, s.careTeam);
+    restoreServerGrants(ctx, s.user.userId, me.grants);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const authHandlers: Pick<HandlerTable, AuthChannels> = {
   'auth.login': {
     public: true,

@@ -1,11 +1,11 @@
 /** sync.*: status and conflicts of the sync engine; resolving a conflict is a write to that chart. */
-import { rolesMayEver } from '../../../../src-shared/access';
+import { isAccessible, rolesMayEver } from '../../../../src-shared/access';
 import { RECORD_TYPES, type SyncStatus } from '../../../../src-shared/api';
 import type { ApiContext } from '../context';
 import type { HandlerTable } from '../handler';
 import { accessTo, ensurePatientAccess } from '../guard';
 import { notFound } from '../errors';
-import { isAccessible } from '../../../../src-shared/access';
+import { refreshCareTeam } from './auth';
 
 const disabled = (ctx: ApiContext): SyncStatus => ({
   state: 'disabled',
@@ -26,7 +26,11 @@ export const syncHandlers: Pick<HandlerTable, 'sync.status' | 'sync.now' | 'sync
   'sync.now': {
     allow: anySession,
     patient: false,
-    run: (ctx) => (ctx.sync ? ctx.sync.syncNow() : disabled(ctx)),
+    async run(ctx) {
+      const status = ctx.sync ? await ctx.sync.syncNow() : disabled(ctx);
+      await refreshCareTeam(ctx);
+      return status;
+    },
   },
   'sync.conflicts': {
     allow: (roles) => rolesMayEver(roles, 'u', RECORD_TYPES),

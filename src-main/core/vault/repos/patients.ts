@@ -42,8 +42,6 @@ interface Row {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-/** Result order (family, given, id), stored beside every token; char(31) keeps the parts apart. */
-const sortKeyOf = (p: Pick<PatientInput, 'familyName' | 'givenNames' | 'id'>) => `${p.familyName}\u001f${p.givenNames}\u001f${p.id}`;
 const MAX_LIMIT = 200;
 
 function toRecord(r: Row): PatientRecord {
@@ -70,7 +68,7 @@ export function createPatientRepository(db: Db) {
       family_name = excluded.family_name, birth_date = excluded.birth_date, gender = excluded.gender,
       restricted = excluded.restricted, version = excluded.version, json = excluded.json, updated_at = excluded.updated_at`);
   const clearTokens = db.prepare('DELETE FROM patient_name_tokens WHERE patient_id = ?');
-  const addToken = db.prepare('INSERT OR IGNORE INTO patient_name_tokens (token, patient_id, sort_key) VALUES (?, ?, ?)');
+  const addToken = db.prepare('INSERT OR IGNORE INTO patient_name_tokens (token, patient_id) VALUES (?, ?)');
   const byId = db.prepare<[string], Row>('SELECT * FROM patients WHERE id = ?');
   const byMrn = db.prepare<[string], Row>('SELECT * FROM patients WHERE mrn_norm = ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM patients');
@@ -78,24 +76,26 @@ export function createPatientRepository(db: Db) {
   const searchCache = new Map<string, ReturnType<typeof db.prepare<unknown[], Row>>>();
 
   /**
-   * Name-only queries run on the token index alone: the first token's range is contiguous in the
-   * WITHOUT ROWID table, further tokens are checked per candidate through (patient_id, token), and
-   * the sort + LIMIT use the stored sort key — only the rows returned touch the patients table.
+   * Name-only queries walk the most selective query token's range in the token index (contiguous in
+   * the WITHOUT ROWID table), check the other tokens per candidate through (patient_id, token), and
+   * stop at the limit: the cost is bounded by the limit, not by how many patients share a prefix.
+   * So a broad query returns the first `limit` matches in name-token order (the UI asks the user to
+   * refine when the limit is hit), shown sorted by family and given name.
    * With an MRN or a date of birth, those (selective, indexed) drive the query instead.
    */
   function searchStatement(tokenCount: number, withMrn: boolean, withDob: boolean) {
     const key = `${tokenCount}:${withMrn}:${withDob}`;
     let stmt = searchCache.get(key);
     if (stmt) return stmt;
-    const otherTokens = Array.from({ length: Math.max(0, tokenCount - 1) },
-      () => 'EXISTS (SELECT 1 FROM patient_name_tokens t2 WHERE t2.patient_id = t.patient_id AND t2.token >= ? AND t2.token < ?)');
     if (!withMrn && !withDob) {
+      const others = Array.from({ length: Math.max(0, tokenCount - 1) },
+        () => 'AND EXISTS (SELECT 1 FROM patient_name_tokens t2 WHERE t2.patient_id = t.patient_id AND t2.token >= ? AND t2.token < ?)');
       stmt = db.prepare<unknown[], Row>(`
         SELECT p.* FROM (
-          SELECT t.patient_id AS id, min(t.sort_key) AS sort_key FROM patient_name_tokens t
-          WHERE t.token >= ? AND t.token < ? ${otherTokens.map((c) => `AND ${c}`).join(' ')}
-          GROUP BY t.patient_id ORDER BY sort_key LIMIT ?
-        ) m JOIN patients p ON p.id = m.id ORDER BY m.sort_key`);
+          SELECT DISTINCT t.patient_id AS id FROM patient_name_tokens t
+          WHERE t.token >= ? AND t.token < ? ${others.join(' ')}
+          LIMIT ?
+        ) m JOIN patients p ON p.id = m.id ORDER BY p.family_name, p.given_names, p.id`);
     } else {
       const where: string[] = [];
       for (let i = 0; i < tokenCount; i++) where.push('p.id IN (SELECT patient_id FROM patient_name_tokens WHERE token >= ? AND token < ?)');
@@ -121,8 +121,7 @@ export function createPatientRepository(db: Db) {
           json: input.resource ? JSON.stringify(input.resource) : null, updatedAt,
         });
         clearTokens.run(input.id);
-        const sortKey = sortKeyOf(input);
-        for (const token of nameTokens(input.givenNames, input.familyName)) addToken.run(token, input.id, sortKey);
+        for (const token of nameTokens(input.givenNames, input.familyName)) addToken.run(token, input.id);
       })();
       return toRecord(byId.get(input.id) as Row);
     },
@@ -136,7 +135,8 @@ export function createPatientRepository(db: Db) {
     },
     /** Every given criterion must match; no criteria returns nothing (never a dump of all patients). */
     search(q: PatientSearch): PatientRecord[] {
-      const tokens = q.name ? queryTokens(q.name).slice(0, 6) : [];
+      // Longest token first: it is the most selective, and the first token drives the name query.
+      const tokens = q.name ? queryTokens(q.name).sort((a, b) => b.length - a.length).slice(0, 6) : [];
       const mrn = q.mrn?.trim() ? normalizeMrn(q.mrn) : null;
       const dob = q.birthDate?.trim() || null;
       if (tokens.length === 0 && !mrn && !dob) return [];

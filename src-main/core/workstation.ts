@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApiResult, EhrEvent, LockReason } from '../../src-shared/api';
 import type { Policy } from '../../src-shared/policy';
 import { createBreakGlassAlertQueue, type BreakGlassAlertQueue } from './access';
-import { createApi, handlers, syncPortFromEngine, type SyncPort } from './api';
+import { actorOf, createApi, handlers, syncPortFromEngine, type SyncPort } from './api';
 import { AuditWriter, auditedDataKeys } from './audit';
 import { Authenticator, authServerFromClient, createVaultAccountStore, type Argon2Cost, type AuthServer, type ServerTokens } from './auth';
 import { createDataKeyService } from './crypto/data-keys';
@@ -87,6 +87,16 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
     ...(opts.cacheSizeMb ? { cacheSizeMb: opts.cacheSizeMb } : {}),
     ...(opts.synchronous ? { synchronous: opts.synchronous } : {}),
   });
+  try {
+    return compose(opts, policy, clock, vault);
+  } catch (e) {
+    // Nothing else holds the vault yet: close it, or its exclusive lock would outlive the failure.
+    vault.close();
+    throw e;
+  }
+}
+
+function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, vault: Vault): Workstation {
   const deviceId = vault.device.deviceId;
 
   const listeners = new Set<(e: EhrEvent) => void>();
@@ -101,7 +111,8 @@ export async function createWorkstation(opts: WorkstationOptions): Promise<Works
   };
 
   const audit = new AuditWriter(vault.audit, () => clock.now());
-  const actor = (s: UserSession) => ({ userId: s.user.userId, role: s.user.roles.join(' '), correlationId: s.sessionId });
+  /** Session-level events (lock, grant end) are correlated by the session id. */
+  const actor = (s: UserSession) => actorOf(s, s.sessionId);
   const sessions = new SessionManager({
     clock,
     policy,

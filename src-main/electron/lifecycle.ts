@@ -13,6 +13,8 @@ export interface PowerMonitorLike {
   removeListener(event: 'lock-screen' | 'suspend' | 'user-did-resign-active', listener: () => void): unknown;
   /** Seconds since the last keyboard/mouse input anywhere on the system. */
   getSystemIdleTime(): number;
+  /** 'locked' where the OS reports it: the only screen-lock signal on Linux ('lock-screen' is macOS/Windows). */
+  getSystemIdleState?(idleThreshold: number): 'active' | 'idle' | 'locked' | 'unknown';
 }
 
 export interface TimerLike {
@@ -52,14 +54,17 @@ export function wirePowerEvents(opts: PowerEventOptions): () => void {
   // macOS fast user switching: another user takes the console, so ours locks.
   opts.powerMonitor.on('user-did-resign-active', onLockScreen);
 
-  // Lock once per idle stretch: after locking, wait until input resumes before arming again.
+  // Lock once per idle (or screen-locked) stretch: after locking, wait until the user is back before
+  // arming again, so a long absence is one lock, not one every poll.
   let armed = true;
   const handle = timer.setInterval(() => {
-    const idle = opts.powerMonitor.getSystemIdleTime();
-    if (idle >= opts.idleLockSeconds()) {
+    const threshold = opts.idleLockSeconds();
+    const screenLocked = opts.powerMonitor.getSystemIdleState?.(threshold) === 'locked';
+    const idle = opts.powerMonitor.getSystemIdleTime() >= threshold;
+    if (screenLocked || idle) {
       if (armed) {
         armed = false;
-        lock('idle');
+        lock(screenLocked ? 'screen-lock' : 'idle');
       }
     } else {
       armed = true;

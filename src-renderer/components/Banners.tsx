@@ -12,8 +12,10 @@ export function LockWarningBanner() {
   const left = useCountdown(lockAt, offset);
   if (left === null) return null;
   return (
-    <div className="banner warning" role="alert" data-testid="lock-warning">
-      <span>This workstation locks in {formatSeconds(left)} without activity.</span>
+    <div className="banner warning" data-testid="lock-warning">
+      {/* Announced once; the ticking countdown is for the eyes only (a live region would read every second). */}
+      <span role="alert" className="visually-hidden">This workstation will lock soon without activity.</span>
+      <span aria-hidden="true">This workstation locks in {formatSeconds(left)} without activity.</span>
       <button type="button" onClick={() => void heartbeat(ctx)}>Stay signed in</button>
     </div>
   );

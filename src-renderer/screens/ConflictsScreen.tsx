@@ -5,7 +5,7 @@ import { loadConflicts, resolveConflict } from '../actions/sync-actions';
 import { messageOf } from '../components/useAsyncAction';
 import type { Resource } from '@medplum/fhirtypes';
 import type { RecordView } from '../../src-shared/api/types';
-import { conceptText } from '../chart/fhir-text';
+import { conceptText, shortDateTime } from '../chart/fhir-text';
 import { chartModel } from '../chart/chart-model';
 
 /** A readable rendering of one version (a vital's value, a note's text, or the resource's code). */
@@ -15,7 +15,7 @@ function describe(resource: Resource | null): string {
   const m = chartModel({ patient: { resourceType: 'Patient' }, access: 'care-team', records: [rec] });
   const series = m.vitals[0];
   const point = series?.points[0];
-  if (series && point) return `${series.vital.label}: ${point.value} ${series.vital.unit} at ${point.at}`;
+  if (series && point) return `${series.vital.label}: ${point.value} ${series.vital.unit} at ${shortDateTime(point.at)}`;
   if (m.notes[0]) return m.notes[0].text;
   const code = (resource as { code?: Parameters<typeof conceptText>[0] }).code;
   return code ? conceptText(code) : resource.resourceType;
@@ -38,7 +38,7 @@ export function ConflictsScreen() {
       {conflicts.length === 0 && <p className="empty">No conflicts.</p>}
       {conflicts.map((c) => (
         <article className="card" key={c.summary.conflictId} data-testid="conflict">
-          <h2>{c.summary.resourceType} · record {c.summary.recordId}</h2>
+          <h2>{c.summary.resourceType} · record {c.summary.recordId} · patient record {c.summary.patientId}</h2>
           <div className="side-by-side">
             <div>
               <h3>This workstation (version {c.summary.localVersion})</h3>

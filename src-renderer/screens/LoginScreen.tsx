@@ -5,9 +5,15 @@ import { login } from '../actions/session-actions';
 import { useAsyncAction } from '../components/useAsyncAction';
 import { isOnline } from '../state/sync-slice';
 
+const CONNECTION_TEXT = {
+  online: 'Server reachable',
+  offline: 'Server unreachable: sign-in uses this workstation’s saved credentials, if IT policy allows',
+  unknown: 'Server connection is checked when you sign in (offline sign-in works if IT policy allows)',
+} as const;
+
 export function LoginScreen() {
   const ctx = useApp();
-  const online = useEhr((s) => isOnline(s.sync));
+  const connection = useEhr((s) => (!s.syncKnown ? 'unknown' : isOnline(s.sync) ? 'online' : 'offline'));
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const doLogin = useCallback((u: string, p: string) => login(ctx, u, p), [ctx]);
@@ -23,8 +29,8 @@ export function LoginScreen() {
       <form className="card" onSubmit={submit} aria-labelledby="login-title">
         <h1 id="login-title">Clinic EHR — sign in</h1>
         <p role="status" data-testid="connection">
-          <span className={`dot ${online ? 'online' : 'offline'}`} aria-hidden="true" />
-          {online ? 'Server reachable' : 'Offline or not yet connected: sign-in uses this workstation’s cached credentials if allowed'}
+          <span className={`dot ${connection}`} aria-hidden="true" />
+          {CONNECTION_TEXT[connection]}
         </p>
         {error && <p className="form-error" role="alert">{error}</p>}
         <div className="field">

@@ -7,6 +7,8 @@ import type { SyncStatus } from '../../src-shared/api/types';
 
 export interface SyncSlice {
   sync: SyncStatus;
+  /** False until main has told us anything about sync (before sign-in it usually has not). */
+  syncKnown: boolean;
   syncStatus(next: SyncStatus): void;
 }
 
@@ -17,5 +19,6 @@ export const isOnline = (s: SyncStatus): boolean => s.state === 'idle' || s.stat
 
 export const createSyncSlice: StateCreator<EhrState, [], [], SyncSlice> = (set) => ({
   sync: initialSync,
-  syncStatus: (next) => set({ sync: next }),
+  syncKnown: false,
+  syncStatus: (next) => set({ sync: next, syncKnown: true }),
 });

@@ -91,6 +91,15 @@ test('a nurse records vitals; a physician on a second workstation sees them afte
   await expect(doctor.page.getByTestId('vital-hr')).toContainText('131');
   await expect(doctor.page.getByTestId('vital-temp')).toContainText('38.9');
   await doctor.screenshot('chart-after-sync');
+
+  // The printable summary (print.chart is audited by main), laid out by the print stylesheet.
+  await doctor.page.getByRole('button', { name: 'Printable summary' }).click();
+  await expect(doctor.page.getByTestId('print-summary')).toContainText('Heart rate: 131');
+  await expect(doctor.page.getByRole('button', { name: 'Print / save as PDF' })).toBeEnabled();
+  await doctor.page.emulateMedia({ media: 'print' });
+  await expect(doctor.page.getByRole('button', { name: 'Print / save as PDF' })).toBeHidden();
+  await doctor.screenshot('print');
+  await doctor.page.emulateMedia({ media: 'screen' });
   await expectWebStorageEmpty(doctor.page);
 });
 
@@ -191,12 +200,16 @@ test('break-glass on a chart outside the care team opens it, and expiry closes i
   expect(reopen).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
 });
 
-test('documentation offline, then reconnect', async ({ browser }) => {
+test('offline sign-in and documentation, then reconnect', async ({ browser }) => {
   const nurse = await station(browser, 'nurse-offline');
   await nurse.loginAndSync(NURSE);
-  await openByMrn(nurse.page, 'DEMO-000004');
+  await nurse.page.getByRole('button', { name: 'Sign out' }).click();
   await server.stop();
   try {
+    // The verifier cached at the online sign-in lets the nurse in without the server.
+    await nurse.login(NURSE);
+    await expect(nurse.page.getByTestId('statusbar')).toContainText('Signed in offline');
+    await openByMrn(nurse.page, 'DEMO-000004');
     await nurse.page.getByRole('button', { name: 'Record vitals' }).click();
     await nurse.page.getByLabel(/SpO/).fill('91');
     await nurse.page.getByRole('button', { name: 'Save vitals' }).click();

@@ -139,3 +139,29 @@ describe('renderer store', () => {
     expect(session.writes).toEqual([]);
   });
 });
+
+describe('applyStatus (main\'s view of the session)', () => {
+  const base = { lockAt: null, warningAt: null, offline: false, breakGlass: [], sessions: [], lockTimeoutMinutes: 10, lockWarningSeconds: 30 };
+  const nurse = { userId: 'u-nurse', username: 'nurse', displayName: 'Nurse Test', roles: ['nurse' as const] };
+  const doctor = { userId: 'u-doc', username: 'doc', displayName: 'Dr Test', roles: ['physician' as const] };
+
+  it('a different user in front drops the previous user\'s PHI', () => {
+    const store = createEhrStore();
+    fillWithCanaryPhi(store);
+    store.getState().applyStatus({ ...base, state: 'active', user: doctor });
+    expectNoPhi(store);
+    expect(store.getState().user?.userId).toBe('u-doc');
+    expect(store.getState().patientId).toBeNull();
+    expect(store.getState().lockTimeoutMinutes).toBe(10);
+  });
+
+  it('a locked status drops PHI; "none" signs out', () => {
+    const store = createEhrStore();
+    fillWithCanaryPhi(store);
+    store.getState().applyStatus({ ...base, state: 'locked', user: nurse });
+    expect(store.getState().lock).toBe('locked');
+    expectNoPhi(store);
+    store.getState().applyStatus({ ...base, state: 'none', user: null });
+    expect(store.getState().user).toBeNull();
+  });
+});

@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryKeyStore } from '../../src-main/core/keychain';
+import { createWorkstation } from '../../src-main/core/workstation';
 import { createHarness, type Harness } from '../access/harness';
 
 describe('workstation smoke', () => {
@@ -30,5 +35,20 @@ describe('workstation smoke', () => {
     const entries = h.since(before);
     expect(entries.map((e) => e.type)).toEqual(['create']);
     expect(entries[0]?.afterHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('workstation start-up failure', () => {
+  it('a bad server URL fails with a typed error and releases the vault for the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ehr-ws-fail-'));
+    const keyStore = createMemoryKeyStore();
+    try {
+      await expect(createWorkstation({ dataDir: dir, keyStore, server: { url: 'http://plain.example', fingerprint: 'a'.repeat(64) } })).rejects.toMatchObject({ code: 'INVALID' });
+      const ws = await createWorkstation({ dataDir: dir, keyStore });
+      expect(ws.vault.closed).toBe(false);
+      await ws.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

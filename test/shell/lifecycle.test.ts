@@ -50,6 +50,24 @@ describe('power events lock the session', () => {
     expect(lockNow.mock.calls).toEqual([['idle'], ['idle']]);
   });
 
+  it('locks when the OS reports the screen locked (Linux has no lock-screen event), once per locked stretch', () => {
+    const pm = Object.assign(fakePowerMonitor(), { state: 'active' as 'active' | 'locked', getSystemIdleState(this: { state: 'active' | 'locked' }) { return this.state; } });
+    const lockNow = vi.fn();
+    const timer = manualTimer();
+    wirePowerEvents({ powerMonitor: pm, core: { lockNow }, idleLockSeconds: () => 900, timer });
+    timer.tick();
+    expect(lockNow).not.toHaveBeenCalled();
+    pm.state = 'locked';
+    timer.tick();
+    timer.tick();
+    expect(lockNow.mock.calls).toEqual([['screen-lock']]);
+    pm.state = 'active';
+    timer.tick();
+    pm.state = 'locked';
+    timer.tick();
+    expect(lockNow.mock.calls).toEqual([['screen-lock'], ['screen-lock']]);
+  });
+
   it('reports a failing lock instead of throwing into the event loop, and disposes cleanly', async () => {
     const pm = fakePowerMonitor();
     const errors: unknown[] = [];

@@ -3,3 +3,4 @@ export type { ApiContext, SyncPort } from './context';
 export { handlers } from './handlers';
 export { toApiError } from './errors';
 export { syncPortFromEngine, type EngineSyncPort } from './sync-port';
+export { actorOf } from './guard';

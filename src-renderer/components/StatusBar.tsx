@@ -3,6 +3,7 @@ import { useApp, useEhr } from '../app/app-context';
 import { isOnline } from '../state/sync-slice';
 import { shortDateTime } from '../chart/fhir-text';
 import { syncNow } from '../actions/sync-actions';
+import { Reconnect } from './Reconnect';
 
 export function StatusBar() {
   const ctx = useApp();
@@ -20,6 +21,7 @@ export function StatusBar() {
       <span data-testid="last-sync">Last sync {last}</span>
       <span>Data as of {last}</span>
       {offlineLogin && <span>Signed in offline</span>}
+      {offlineLogin && <Reconnect />}
       {sync.message && <span>{sync.message}</span>}
       <span className="spacer" style={{ flex: 1 }} />
       <button type="button" onClick={() => void syncNow(ctx).catch(() => undefined)}>Sync now</button>

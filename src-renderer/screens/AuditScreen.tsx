@@ -8,14 +8,13 @@ import type { AuditVerification } from '../../src-shared/api/types';
 
 export function AuditScreen() {
   const ctx = useApp();
-  const rows = useEhr((s) => s.audit);
+  const all = useEhr((s) => s.audit);
   const [onlyBreakGlass, setOnlyBreakGlass] = useState(false);
   const [verification, setVerification] = useState<AuditVerification | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const load = useCallback(
-    () => loadAudit(ctx, onlyBreakGlass ? { type: 'break-glass' } : {}).catch((e) => setError(messageOf(e))),
-    [ctx, onlyBreakGlass],
-  );
+  // Break-glass review: start and end entries (types break-glass-start / break-glass-end).
+  const rows = onlyBreakGlass ? all.filter((r) => r.type.startsWith('break-glass')) : all;
+  const load = useCallback(() => loadAudit(ctx, {}).catch((e) => setError(messageOf(e))), [ctx]);
   useEffect(() => void load(), [load]);
 
   return (
@@ -33,7 +32,7 @@ export function AuditScreen() {
           </span>
         )}
       </div>
-      <table aria-label="Audit entries">
+      <table aria-label={onlyBreakGlass ? 'Break-glass entries' : 'Audit entries'}>
         <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Action</th><th scope="col">Type</th><th scope="col">Outcome</th><th scope="col">Severity</th><th scope="col">User</th><th scope="col">Patient id</th></tr></thead>
         <tbody>
           {rows.map((r) => (

@@ -120,4 +120,23 @@ describe('actions', () => {
       vi.useRealTimers();
     }
   });
+
+  it('never lets a slow answer to an older query replace a newer one', async () => {
+    const answers = new Map<string, (r: ApiResult<unknown>) => void>();
+    const { ctx } = await signedInContext({
+      'patients.search': (input) => new Promise((r) => answers.set((input as { name: string }).name, r)),
+    });
+    const row = (id: string) => ({ id, mrn: null, family: id, given: [], birthDate: null, gender: null, access: 'care-team' });
+    const searcher = createSearcher(ctx, 0);
+    searcher.type('Can');
+    await vi.waitFor(() => expect(answers.has('Can')).toBe(true));
+    searcher.type('Canary');
+    await vi.waitFor(() => expect(answers.has('Canary')).toBe(true));
+    answers.get('Canary')!({ ok: true, value: [row('new')] });
+    await searcher.settled();
+    answers.get('Can')!({ ok: true, value: [row('old')] });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(ctx.store.getState().results?.map((p) => p.id)).toEqual(['new']);
+    expect(ctx.store.getState().resultsFor).toBe('Canary');
+  });
 });

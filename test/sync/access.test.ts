@@ -73,6 +73,31 @@ describe('keys follow access', () => {
   });
 });
 
+describe('break-glass', () => {
+  it('a granted patient\'s keys are cached with the grant\'s expiry and dropped when it ends, even offline', async () => {
+    let clock: Date | null = null;
+    const ws = await makeWorkstation(server, DOCTOR, { now: () => clock ?? new Date() });
+    const outside = 'demo-p-0007'; // Ward B: not on the doctor's care team
+    await ws.engine.syncNow();
+    expect(keyCount(ws, outside)).toBe(0);
+    const { grant } = await ws.client.breakGlass({ patientId: outside, reason: 'ETREAT', justification: 'Unconscious on arrival, chart needed now', password: DOCTOR.password, minutes: 30 });
+    await ws.engine.syncNow();
+    expect(ws.vault.resources.listByPatient(outside).length).toBeGreaterThan(0);
+    const cached = ws.vault.db.prepare<[string], { expires_at: string | null }>('SELECT expires_at FROM data_keys WHERE patient_id = ?').all(outside);
+    expect(cached.length).toBeGreaterThan(0);
+    expect(cached.every((k) => k.expires_at === grant.expiresAt)).toBe(true);
+    // The grant ends while the workstation is offline: the key is unusable and purged anyway.
+    clock = new Date(Date.parse(grant.expiresAt) + 1000);
+    expect(ws.engine.keys.cachedKey(outside)).toBeNull();
+    await server.close();
+    const offline = await ws.engine.syncNow();
+    expect(offline.state).toBe('offline');
+    expect(keyCount(ws, outside)).toBe(0);
+    expect(keyCount(ws, 'demo-p-0002')).toBe(1);
+    server = await server.restart();
+  });
+});
+
 describe('a patient registered on this workstation', () => {
   it('gets a fresh data key, wrapped before the first push, readable by a colleague on the care team', async () => {
     const a = await makeWorkstation(server, DOCTOR);

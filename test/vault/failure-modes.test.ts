@@ -4,6 +4,7 @@
  * disk full during a write (a child process under RLIMIT_FSIZE), keychain entry deleted, keychain
  * unreachable, and a second process opening the same vault. Runs against the real gnome-keyring.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, openSync, readFileSync, readSync, closeSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,21 @@ import { createKeytarKeyStore, createMemoryKeyStore, KeychainAccount, type KeySt
 import { openVault, VAULT_FILE, type Vault } from '../../src-main/core/vault';
 import { EhrError } from '../../src-shared/errors';
 import { CANARY, canaryPatient, removeDir, runVaultChild, startVaultChild, tempDir, uniqueService, unlockTestKeyring } from './helpers';
+
+/** Mounting needs root (or CAP_SYS_ADMIN); where it is not allowed the tmpfs case is skipped, the RLIMIT one still runs. */
+function canMountTmpfs(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  const probe = tempDir('ehr-vault-mountprobe-');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    removeDir(probe);
+  }
+}
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -169,6 +185,22 @@ describe('vault failure modes', () => {
     expect(last.committedBatches).toBeGreaterThan(0);
     // Every committed batch is there, the failed one left nothing behind.
     await expectIntact(dir, keyStore, 201 + last.committedBatches * 50);
+  });
+
+  it.skipIf(!canMountTmpfs())('disk full on a real size-limited filesystem (2 MB tmpfs) -> DISK_FULL; the vault stays consistent', async () => {
+    const mount = tempDir('ehr-vault-tmpfs-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m,mode=0700', 'tmpfs', mount]);
+    try {
+      const small = join(mount, 'vault');
+      await seededVault(small, keyStore, 20);
+      const r = await runVaultChild(['fill', small, `keytar:${service}`]);
+      const last = r.lines.at(-1) as { ok: boolean; committedBatches: number };
+      expect(last).toMatchObject({ ok: false, error: { name: 'VaultDiskFullError', reason: 'DISK_FULL' } });
+      await expectIntact(small, keyStore, 21 + last.committedBatches * 50);
+    } finally {
+      execFileSync('umount', [mount]);
+      removeDir(mount);
+    }
   });
 
   it('keychain entry deleted while the vault exists -> KEY_MISSING; no new key, vault untouched', async () => {

@@ -5,7 +5,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createKeytarKeyStore } from '../../src-main/core/keychain';
 import type { PatientInput } from '../../src-main/core/vault';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -118,21 +117,33 @@ export function startVaultChild(args: string[], opts: ChildOptions = {}): Promis
 }
 
 /**
- * scripts/keyring-session.sh unlocks the test keyring at start, but here the daemon that ends up
- * serving the private bus sometimes holds it locked (seen when several keyring sessions start on
- * one machine at once): keytar then fails with "Cannot create an item in a locked collection".
- * Probe with a throwaway entry and, only if that fails, replace the daemon on OUR private bus with
- * one unlocked by the session's password. Outside such a session it does nothing.
+ * scripts/keyring-session.sh unlocks the test keyring at start, but on this machine the daemon that
+ * ends up serving the private bus sometimes has no unlocked login collection (keytar: "Cannot create
+ * an item in a locked collection" / "Object does not exist at path …/collection/login"), seemingly
+ * when several keyring sessions start at once. Probe in a fresh process and, only if that fails,
+ * replace the daemon on OUR private bus with one unlocked by the session's password.
+ * It must run before this process first touches keytar: libsecret keeps its session with the
+ * daemon it first met, so a process that met the broken daemon cannot recover in place.
+ * Outside such a session (or once it worked in this process) it does nothing.
  */
+let keyringVerified = false;
+
+function keyringWorksInFreshProcess(): boolean {
+  const probe = `const k = require('keytar');
+    k.setPassword('clinic-ehr-test-probe', 'probe', '1').then(() => k.deletePassword('clinic-ehr-test-probe', 'probe'))
+      .then(() => process.exit(0), () => process.exit(1));`;
+  return spawnSync(process.execPath, ['-e', probe], { cwd: repoRoot, stdio: 'ignore', timeout: 15_000 }).status === 0;
+}
+
 export async function unlockTestKeyring(): Promise<void> {
-  if (process.env.EHR_KEYRING_READY !== '1') return;
-  const probe = createKeytarKeyStore('clinic-ehr-test-probe');
-  const works = async () => probe.set('probe', Buffer.from('1')).then(() => probe.delete('probe')).then(() => true, () => false);
-  if (await works()) return;
-  spawnSync('gnome-keyring-daemon', ['--replace', '--unlock', '--components=secrets'], {
-    input: process.env.EHR_KEYRING_PASSWORD ?? 'ehr-test-keyring',
-    stdio: ['pipe', 'ignore', 'ignore'],
-    timeout: 10_000,
-  });
-  for (let i = 0; i < 20 && !(await works()); i++) await new Promise((r) => setTimeout(r, 100));
+  if (process.env.EHR_KEYRING_READY !== '1' || keyringVerified) return;
+  for (let attempt = 0; attempt < 3 && !keyringWorksInFreshProcess(); attempt++) {
+    spawnSync('gnome-keyring-daemon', ['--replace', '--unlock', '--components=secrets'], {
+      input: process.env.EHR_KEYRING_PASSWORD ?? 'ehr-test-keyring',
+      stdio: ['pipe', 'ignore', 'ignore'],
+      timeout: 10_000,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  keyringVerified = true;
 }

@@ -144,6 +144,8 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
   /** One cycle: push, pull, audit, scope. Each step's failure policy is in the header comment. */
   async function cycle(): Promise<void> {
     if (revoked) return;
+    // Expired break-glass keys go first, with no network needed (the workstation may be offline).
+    keys.dropExpired();
     if (!client.hasSession()) {
       signedOut('Sign in to sync with the server.', ErrorCode.NO_SESSION);
       return;

@@ -7,6 +7,7 @@
  * validation are skipped by id and counted in status, never half-stored.
  */
 import type { Envelope } from '../../../src-shared/node/envelope';
+import type { DataKey } from '../crypto/data-keys';
 import { EhrError } from '../../../src-shared/errors';
 import type { PulledRecord, PullResponse } from '../../../src-shared/sync/sync';
 import { KV, type SyncContext } from './context';
@@ -40,13 +41,21 @@ function noteSkipped(ctx: SyncContext, recordId: string, code: string): void {
   if (!list.some((s) => s.recordId === recordId)) ctx.vault.kv.setJson(KV.skipped, [...list, { recordId, code }].slice(-1000));
 }
 
-async function openPage(ctx: SyncContext, records: PulledRecord[]): Promise<{ opened: Opened[]; failed: { recordId: string; code: string }[] }> {
+/** Keys looked up once per pull, not once per record (a page has many records of few patients). */
+type KeyMemo = Map<string, DataKey>;
+
+async function openPage(ctx: SyncContext, records: PulledRecord[], memo: KeyMemo): Promise<{ opened: Opened[]; failed: { recordId: string; code: string }[] }> {
   const opened: Opened[] = [];
   const failed: { recordId: string; code: string }[] = [];
   for (const record of records) {
     const env = record.envelope as Envelope;
     try {
-      const key = await ctx.keys.openingKey(env.patientId, env.keyId);
+      const memoKey = `${env.patientId}\u0000${env.keyId}`;
+      let key = memo.get(memoKey);
+      if (!key) {
+        key = await ctx.keys.openingKey(env.patientId, env.keyId);
+        memo.set(memoKey, key);
+      }
       opened.push({ record, value: openRecord(env, key) });
     } catch (e) {
       if (isTransient(e)) throw e;
@@ -69,6 +78,7 @@ export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgres
   const startedAt = ctx.now().toISOString();
   const seenPatients = new Set<string>();
   let done = Number(vault.kv.get(KV.pullReceived) ?? '0');
+  const memo: KeyMemo = new Map();
   const fetchPage = (cursor: string | null): Promise<PullResponse> => {
     const p = ctx.client.pull({ ...(cursor ? { cursor } : {}), limit: ctx.pullLimit }, { signal: ctx.signal });
     p.catch(() => {}); // a prefetch that fails is reported when awaited, never as an unhandled rejection
@@ -83,7 +93,7 @@ export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgres
     const page = await next;
     lap('fetchMs');
     if (page.hasMore) next = fetchPage(page.nextCursor);
-    const { opened, failed } = await openPage(ctx, page.records);
+    const { opened, failed } = await openPage(ctx, page.records, memo);
     lap('openMs');
     vault.transaction(() => {
       for (const { record, value } of opened) {

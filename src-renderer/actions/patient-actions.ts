@@ -12,7 +12,7 @@ import { parseSearchQuery } from '../search/parse-query';
 import type { Chart, PatientSummary } from '../../src-shared/api/types';
 
 /** Long enough to merge a burst (paste, key repeat), short enough that results follow typing (<= 100 ms target). */
-export const SEARCH_DEBOUNCE_MS = 40;
+export const SEARCH_DEBOUNCE_MS = 30;
 
 export interface Searcher {
   type(query: string): void;

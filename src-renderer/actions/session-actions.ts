@@ -5,6 +5,7 @@
  * from main were lost); main's lock is the guarantee (every data call is refused while locked).
  */
 import type { AppContext } from './context';
+import { runBeforeLock } from './before-lock';
 import type { SessionStatus } from '../../src-shared/api/types';
 
 export async function login(ctx: AppContext, username: string, password: string): Promise<SessionStatus> {
@@ -22,6 +23,7 @@ export async function unlock(ctx: AppContext, password: string): Promise<Session
 }
 
 export async function logout(ctx: AppContext): Promise<void> {
+  await runBeforeLock();
   // Clear first: whatever main answers, no PHI stays on screen.
   ctx.store.getState().signedOut();
   const status = await ctx.client.call('auth.logout', {});
@@ -29,6 +31,7 @@ export async function logout(ctx: AppContext): Promise<void> {
 }
 
 export async function lockNow(ctx: AppContext): Promise<void> {
+  await runBeforeLock();
   ctx.store.getState().locked('user');
   await ctx.client.call('session.lock', {});
 }

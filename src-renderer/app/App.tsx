@@ -4,7 +4,7 @@
  */
 import { useEffect } from 'react';
 import { useApp, useEhr } from './app-context';
-import { refreshStatus, trackActivity, wireSessionEvents } from '../actions/session-actions';
+import { lockNow, refreshStatus, trackActivity, wireSessionEvents } from '../actions/session-actions';
 import { LoginScreen } from '../screens/LoginScreen';
 import { LockScreen } from '../screens/LockScreen';
 import { Shell } from './Shell';
@@ -30,8 +30,7 @@ export function App() {
     const onKey = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'l') {
         e.preventDefault();
-        ctx.store.getState().locked('user');
-        void ctx.client.call('session.lock', {}).catch(() => undefined);
+        void lockNow(ctx).catch(() => undefined);
       }
     };
     window.addEventListener('keydown', onKey);

@@ -2,9 +2,10 @@
  * Write and sign a progress note (physician). The text autosaves as an encrypted draft in the
  * vault a moment after each pause in typing; after a lock the draft comes back from there.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useApp, useEhr } from '../app/app-context';
 import { loadNoteDraft, saveNoteDraft, signNote } from '../actions/record-actions';
+import { registerBeforeLock } from '../actions/before-lock';
 import { PatientScreenFrame } from '../components/PatientScreenFrame';
 import { messageOf } from '../components/useAsyncAction';
 
@@ -32,24 +33,39 @@ function NoteEditor({ patientId }: { patientId: string }) {
     };
   }, [ctx, patientId]);
 
+  // Text typed since the last autosave; saved now if the user locks or signs out before it fires.
+  const unsaved = useRef<string | null>(null);
+  const save = useCallback(async () => {
+    if (timer.current) clearTimeout(timer.current);
+    timer.current = null;
+    const value = unsaved.current;
+    if (value === null) return;
+    unsaved.current = null;
+    setState('saving');
+    try {
+      await saveNoteDraft(ctx, patientId, value);
+      setState('saved');
+    } catch (e) {
+      setState('error');
+      setError(messageOf(e));
+    }
+  }, [ctx, patientId]);
+  useEffect(() => registerBeforeLock(save), [save]);
   useEffect(() => () => { if (timer.current) clearTimeout(timer.current); }, []);
 
   const onChange = (value: string) => {
     const s = ctx.store.getState();
     s.putPhi(s.phiEpoch, { noteText: value });
     setState('dirty');
+    unsaved.current = value;
     if (timer.current) clearTimeout(timer.current);
-    timer.current = setTimeout(() => {
-      setState('saving');
-      saveNoteDraft(ctx, patientId, value)
-        .then(() => setState('saved'))
-        .catch((e) => (setState('error'), setError(messageOf(e))));
-    }, AUTOSAVE_MS);
+    timer.current = setTimeout(() => void save(), AUTOSAVE_MS);
   };
 
   const sign = async () => {
     if (!text.trim()) return setError('The note is empty.');
     if (timer.current) clearTimeout(timer.current);
+    unsaved.current = null;
     try {
       await signNote(ctx, patientId, text, new Date().toISOString());
       ctx.store.getState().navigate('chart');

@@ -7,7 +7,7 @@
  *
  *   chart_open_p95_ms        Enter on a search result -> chart banner and vitals painted (5,000 observations)
  *   search_keystroke_p95_ms  a keystroke (typing at 250 ms/key) -> results for the new text painted
- *                            (includes the 40 ms search debounce)
+ *                            (includes the 30 ms search debounce)
  *   lock_to_blank_ms         main emits session.locked -> no PHI left in the DOM (median of runs)
  *
  * The first two subtract the e2e bridge's own transport time (a 2.6 MB chart crosses Playwright's

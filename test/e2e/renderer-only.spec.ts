@@ -116,3 +116,17 @@ test('search and login screens pass axe; nothing reaches storage, URL or title',
   expect(page.url()).toBe(server.url);
   await expectWebStorageEmpty(page);
 });
+
+test('Ctrl+L right after typing still keeps the note draft (saved before the lock)', async ({ browser }) => {
+  const core = makeCore();
+  const { page } = await signInAndOpenCanary(browser, core);
+  await page.getByRole('button', { name: 'Write progress note' }).click();
+  await expect(page.getByTestId('draft-state')).toHaveText('');
+  await page.getByLabel(/Progress note/).fill('Typed just before locking');
+  await page.keyboard.press('Control+l');
+  await expect(page.getByTestId('lock-screen')).toBeVisible();
+  await expectNoPhiInPage(page, [...Object.values(CANARY), 'Typed just before']);
+  await page.getByLabel('Password').fill('correct horse');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await expect(page.getByLabel(/Progress note/)).toHaveValue('Typed just before locking');
+});

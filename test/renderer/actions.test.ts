@@ -6,7 +6,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createEhrClient, EhrCallError } from '../../src-renderer/client/ehr-client';
 import { createEhrStore } from '../../src-renderer/state/store';
 import { createSearcher, openChart } from '../../src-renderer/actions/patient-actions';
-import { login, wireSessionEvents } from '../../src-renderer/actions/session-actions';
+import { login, trackActivity, wireSessionEvents } from '../../src-renderer/actions/session-actions';
 import type { AppContext } from '../../src-renderer/actions/context';
 import type { EhrBridge, ApiResult } from '../../src-shared/api/bridge';
 import type { Chart, SessionStatus } from '../../src-shared/api/types';
@@ -138,5 +138,31 @@ describe('actions', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(ctx.store.getState().results?.map((p) => p.id)).toEqual(['new']);
     expect(ctx.store.getState().resultsFor).toBe('Canary');
+  });
+
+  it('the renderer’s own timer locks after the policy’s minutes without input; input postpones it', async () => {
+    vi.useFakeTimers();
+    try {
+      const { ctx, calls } = await signedInContext({ 'patients.open': () => ({ ok: true, value: chart }) });
+      await openChart(ctx, 'p1');
+      // A window stand-in: input events and timers are all trackActivity uses.
+      const target = Object.assign(new EventTarget(), {
+        setInterval: (fn: () => void, ms: number) => setInterval(fn, ms),
+        clearInterval: (t: ReturnType<typeof setInterval>) => clearInterval(t),
+      }) as unknown as Window;
+      const stop = trackActivity(ctx, target, 10_000);
+      await vi.advanceTimersByTimeAsync(14 * 60_000);
+      target.dispatchEvent(new Event('keydown'));
+      await vi.advanceTimersByTimeAsync(14 * 60_000);
+      expect(ctx.store.getState().lock).toBe('open');
+      expect(calls.filter(([c]) => c === 'session.heartbeat').length).toBeGreaterThanOrEqual(2);
+      await vi.advanceTimersByTimeAsync(60_000 + 5_000);
+      expect(ctx.store.getState().lock).toBe('locked');
+      expect(ctx.store.getState().chart).toBeNull();
+      expect(calls.some(([c]) => c === 'session.lock')).toBe(true);
+      stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { openVault, type Vault } from '../../src-main/core/vault';
 import { createMemoryKeyStore } from '../../src-main/core/keychain';
 import { listConflicts, resolveConflict } from '../../src-main/core/sync/conflicts';
+import { applyServerRecord } from '../../src-main/core/sync/records';
 import { cleanupAll, note, tempDir } from './helpers/harness';
 
 afterAll(cleanupAll);
@@ -52,5 +53,36 @@ describe('conflict resolution', () => {
     expect(() => resolveConflict({ vault, userId: 'u-me' }, 'rec-1', { merged: note('rec-2', 'p-1', 'x') })).toThrow(/same record/);
     expect(vault.outbox.count()).toBe(0);
     expect(listConflicts(vault)).toHaveLength(1);
+  });
+});
+
+describe('pulled versions never overwrite local work', () => {
+  let vault: Vault;
+  beforeEach(async () => {
+    vault = await openVault({ dir: tempDir('apply'), keyStore: createMemoryKeyStore() });
+    return () => vault.close();
+  });
+  const env = (recordId: string, version: number) =>
+    ({ v: 1, recordId, patientId: 'p-1', resourceType: 'Observation', version, keyId: 'k', nonce: '', ct: '', tag: '' }) as const;
+
+  it('stores newer versions, skips older ones, keeps pending edits, refreshes the server side of a conflict', () => {
+    vault.transaction(() => {
+      expect(applyServerRecord(vault, env('a', 2), meta, note('a', 'p-1', 'server v2'))).toBe('stored');
+      expect(applyServerRecord(vault, env('a', 1), meta, note('a', 'p-1', 'server v1'))).toBe('older');
+    });
+    expect(vault.resources.get('a')).toMatchObject({ version: 2, status: 'synced' });
+
+    vault.resources.put({ resource: note('b', 'p-1', 'my unsent edit'), patientId: 'p-1', version: 1, status: 'pending' });
+    expect(vault.transaction(() => applyServerRecord(vault, env('b', 2), meta, note('b', 'p-1', 'theirs')))).toBe('kept-local');
+    expect((vault.resources.get('b')!.resource as { valueString: string }).valueString).toBe('my unsent edit');
+
+    // rec-c is in conflict at server v5; a newer server v6 replaces the server side only.
+    vault.resources.put({ resource: note('c', 'p-1', 'mine'), patientId: 'p-1', version: 4, status: 'pending' });
+    vault.resources.markConflict('c', { version: 5, resource: note('c', 'p-1', 'theirs v5'), meta } as never);
+    expect(vault.transaction(() => applyServerRecord(vault, env('c', 6), meta, note('c', 'p-1', 'theirs v6')))).toBe('conflict-updated');
+    const [c] = listConflicts(vault);
+    expect(c).toMatchObject({ recordId: 'c', serverVersion: 6 });
+    expect((c!.theirs.resource as { valueString: string }).valueString).toBe('theirs v6');
+    expect((c!.mine.resource as { valueString: string }).valueString).toBe('mine');
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Search normalisation for names and MRNs: what a clerk types and what is stored must meet.
- * "Zoë O'Brien-Núñez" -> tokens zoe, o, brien, obrien, nunez, briennunez? No: each name part is
- * split on anything that is not a letter or digit, and the joined form of a hyphenated or
- * apostrophised part is kept too, so "obrien" and "brien" both find O'Brien.
+ * Folding = NFKD, combining marks removed, lower case ("Núñez" -> "nunez"). A name part is split on
+ * anything that is not a letter or digit, and the joined form of a hyphenated or apostrophised part
+ * is kept too: "Zoë O'Brien-Núñez" -> zoe, o, brien, nunez, obriennunez — so "brien" and "nunez" find
+ * her, and so does "obrien" (a prefix of the joined form).
  */
 export function foldText(s: string): string {
   return s.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase();

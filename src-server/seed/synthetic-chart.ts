@@ -3,6 +3,7 @@
  * nothing here is a real person. Same index -> same chart, so demos are reproducible.
  */
 import type { AllergyIntolerance, Condition, DocumentReference, MedicationStatement, Observation, Patient } from '@medplum/fhirtypes';
+import { mulberry32 } from '../../src-shared/prng';
 
 type ChartResource = Patient | Observation | Condition | MedicationStatement | AllergyIntolerance | DocumentReference;
 
@@ -25,17 +26,6 @@ const ALLERGIES = [
   { code: '2670', display: 'Codeine' },
 ];
 
-/** Tiny deterministic PRNG (mulberry32): reproducible values per patient index. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 function vital(id: string, patientId: string, loinc: string, display: string, value: number, unit: string, at: string): Observation {
@@ -50,7 +40,7 @@ function vital(id: string, patientId: string, loinc: string, display: string, va
 }
 
 export function syntheticChart(patientId: string, index: number): ChartResource[] {
-  const r = rng(index + 1);
+  const r = mulberry32(index + 1);
   const subject = { reference: `Patient/${patientId}` };
   const year = 1940 + Math.floor(r() * 65);
   const at = new Date(Date.UTC(2026, Math.floor(r() * 10), 1 + Math.floor(r() * 27), 9)).toISOString();

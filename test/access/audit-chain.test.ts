@@ -11,27 +11,18 @@ import { toFhirAuditEvent } from '../../src-main/core/audit';
 import { loadOrCreateDeviceSigningKey } from '../../src-main/core/keychain';
 import { assertValidResource } from '../../src-main/core/vault/fhir-validate';
 import { PASSWORD, containsCanary, createHarness, vitals, type Harness } from './harness';
+import { mulberry32 } from '../../src-shared/prng';
 
 const OPERATIONS = 10_000;
 let h: Harness;
 let entries: AuditEntry[];
 const tally = new Map<string, number>();
 
-/** Deterministic pseudo-random (mulberry32): the same mix on every run. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 beforeAll(async () => {
   h = await createHarness({ synchronous: 'NORMAL' });
   await h.login('phil');
-  const rand = rng(42);
+  const rand = mulberry32(42);
   const saved: Array<{ id: string; version: number }> = [];
   const ops: Array<() => Promise<unknown>> = [
     // Reads go to a chart of fixed size; writes grow another one.

@@ -17,6 +17,7 @@ import { createPatientRepository } from '../../src-main/core/vault/repos/patient
 import { DEFAULT_CIPHER, openVault, type Vault, type VaultCipher } from '../../src-main/core/vault';
 import { tempDir, unlockTestKeyring } from '../vault/helpers';
 import { median, percentile, type BenchResult } from './bench-kit';
+import { mulberry32 } from '../../src-shared/prng';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const PATIENTS = Math.max(1000, Math.round(200_000 * SCALE));
@@ -27,17 +28,6 @@ const SEARCHES = 500;
 const SAVES = 300;
 const AUDIT_ENTRIES = 20_000;
 
-/** Deterministic data: every variant stores exactly the same rows. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const SYLLABLES = ['an', 'bel', 'car', 'dé', 'el', 'fon', 'gar', 'hal', 'is', 'jo', 'kal', 'lö', 'mar', 'nú', 'or', 'pe', 'qui', 'ros', 'san', 'tor', 'ul', 'ven', 'wil', 'xa', 'yo', 'zé', 'ber', 'cha', 'dor', 'ern'];
 const GIVEN = ['Zoë', 'Amélie', 'José', 'Anna', 'Mohammed', 'Wei', 'Olga', 'Pierre', 'Siobhán', 'Kwame', 'Priya', 'Lars', 'Ines', 'Tomás', 'Yuki', 'Fatima', 'Noah', 'Mía', 'Élodie', 'Björn'];
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -65,7 +55,7 @@ function load(db: Db): number {
   const patients = createPatientRepository(db);
   const insertResource = db.prepare(`INSERT INTO resources (id, patient_id, resource_type, version, status, json, updated_at)
     VALUES (?, ?, 'Observation', 1, 'synced', ?, '2024-05-01T10:00:00Z')`);
-  const r = rng(42);
+  const r = mulberry32(42);
   const t0 = performance.now();
   const CHUNK = 1000;
   for (let start = 0; start < PATIENTS; start += CHUNK) {
@@ -91,7 +81,7 @@ function readWorkloads(db: Db): { chartMs: number; pointMs: number } {
   const byId = db.prepare('SELECT json FROM resources WHERE id = ?');
   const chart = db.prepare('SELECT json FROM resources WHERE patient_id = ?');
   const patient = db.prepare('SELECT * FROM patients WHERE id = ?');
-  const r = rng(7);
+  const r = mulberry32(7);
   const ids = Array.from({ length: READS }, () => Math.floor(r() * PATIENTS));
   for (const i of ids.slice(0, 2000)) byId.get(`obs-${i}-0`); // warm-up
   const t0 = performance.now();
@@ -109,10 +99,10 @@ function readWorkloads(db: Db): { chartMs: number; pointMs: number } {
 }
 
 function searchP95(vault: Vault): number {
-  const r = rng(99);
+  const r = mulberry32(99);
   const samples: number[] = [];
   for (let s = 0; s < SEARCHES; s++) {
-    const p = patientAt(Math.floor(r() * PATIENTS), rng(s));
+    const p = patientAt(Math.floor(r() * PATIENTS), mulberry32(s));
     const query = s % 2 === 0 ? p.familyName.slice(0, 3 + (s % 3)) : `${p.givenNames.slice(0, 2)} ${p.familyName.slice(0, 4)}`;
     const t0 = performance.now();
     vault.patients.search({ name: query, limit: 50 });

@@ -6,7 +6,6 @@ import { ROUTES } from '../../src-shared/sync';
 import type { ServerContext } from '../context';
 import { defineRoute } from '../http/route';
 import { canSeeOrRegister, canSeePatient } from '../services/access';
-import { checkAccessRate } from '../services/rate-monitor';
 import { writeAudit } from '../services/server-audit';
 import { dataKeyAad } from '../keys/sealed';
 import type { Principal } from '../services/tokens';
@@ -65,8 +64,6 @@ export function keyRoutes(ctx: ServerContext) {
           createdAt: new Date(r.created_at).toISOString(),
         })),
       );
-      const verdict = await checkAccessRate(ctx.db, principal.userId, now, ctx.config.rateMonitor);
-      if (verdict.suspended) throw new EhrError(ErrorCode.ACCOUNT_LOCKED, 'Unusual access rate: the account is suspended pending review.');
       return { patientId: body.patientId, keys };
     });
   };

@@ -1,8 +1,12 @@
 /**
  * Access-rate monitor: a user whose patient-record accesses in the last hour exceed `factor` times
  * their own trailing hourly average (and at least `minAccesses`) is suspended pending review, with
- * the reason recorded and a privacy-officer alert. Accesses = device-audited reads of a patient
- * (ingested chains) + server-side key unwraps for a patient.
+ * the reason recorded and a privacy-officer alert.
+ *
+ * Accesses = chart reads a workstation audited (ingested `read` entries naming a patient). Key
+ * unwraps are not counted: a workstation unwraps every care-team patient's key on its first sync,
+ * which says nothing about a person reading records (and would suspend every new user at once).
+ * Search listings are not counted either (one entry per patient returned, per keystroke).
  */
 import type { Sql } from '../db/db';
 import type { ServerConfig } from '../context';
@@ -20,11 +24,8 @@ export async function checkAccessRate(sql: Sql, userId: string, now: Date, cfg: 
   const hourAgo = new Date(now.getTime() - 3600_000);
   const windowStart = new Date(now.getTime() - cfg.trailingHours * 3600_000);
   const [row] = await sql.query<{ recent: number; trailing: number }>(
-    `SELECT count(*) FILTER (WHERE at > $2)::int AS recent, count(*) FILTER (WHERE at <= $2 AND at > $3)::int AS trailing FROM (
-       SELECT at FROM device_audit WHERE user_id = $1 AND action = 'R' AND patient_id IS NOT NULL AND at > $3
-       UNION ALL
-       SELECT at FROM server_audit WHERE user_id = $1 AND type = 'key-access' AND outcome = 'success' AND at > $3
-     ) a`,
+    `SELECT count(*) FILTER (WHERE at > $2)::int AS recent, count(*) FILTER (WHERE at <= $2 AND at > $3)::int AS trailing
+       FROM device_audit WHERE user_id = $1 AND type = 'read' AND action = 'R' AND patient_id IS NOT NULL AND at > $3`,
     [userId, hourAgo, windowStart],
   );
   const lastHour = row?.recent ?? 0;

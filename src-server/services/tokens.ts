@@ -132,8 +132,11 @@ export async function authenticate(ctx: ServerContext, header: string | undefine
     [sub, fam, dev],
   );
   const row = rows[0];
-  if (!row || row.family_revoked) throw unauthenticated('revoked');
+  if (!row) throw unauthenticated('revoked');
+  // Device first: revoking a device also revokes its token families, and the workstation must learn
+  // that the device (not just the sign-in) is gone so it drops its cached patient keys at once.
   if (row.device_revoked) throw new EhrError(ErrorCode.UNAUTHENTICATED, 'This device has been revoked; contact IT.', { deviceId: dev });
+  if (row.family_revoked) throw unauthenticated('revoked');
   if (row.status !== 'active') throw new EhrError(ErrorCode.ACCOUNT_LOCKED, 'This account is suspended or locked; contact the privacy officer or IT.', { userId: sub });
   return { userId: sub, username: row.username, roles: row.roles, deviceId: dev, familyId: fam, jti };
 }

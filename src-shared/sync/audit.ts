@@ -10,6 +10,8 @@ import { B64uSchema, CorrelationIdSchema, IdSchema, IsoDateTimeSchema, LIMITS } 
 
 const CodeSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
 const HexHashSchema = z.string().regex(/^[0-9a-f]{64}$/);
+/** The acting user's roles, comma-separated (a user may hold several, e.g. "physician,admin"). */
+const RoleListSchema = z.string().regex(/^[a-z_]{1,32}(,[a-z_]{1,32}){0,7}$/);
 
 export { AUDIT_ACTIONS };
 
@@ -30,7 +32,7 @@ export const AuditEntrySchema = z
     outcome: z.enum(AUDIT_OUTCOMES),
     severity: z.enum(AUDIT_SEVERITIES),
     userId: IdSchema.nullable(),
-    role: CodeSchema.nullable(),
+    role: RoleListSchema.nullable(),
     patientId: IdSchema.nullable().optional(),
     resourceRefs: z.array(z.string().regex(/^[A-Za-z]{1,64}\/[A-Za-z0-9._:-]{1,128}$/)).max(100).optional(),
     beforeHash: HexHashSchema.nullable().optional(),

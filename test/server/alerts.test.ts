@@ -63,6 +63,20 @@ describe.each(VARIANTS)('break-glass and alerts on $name', (variant) => {
     expect((await call(server, 'GET', '/v1/privacy/break-glass', { token: doctor2 })).status).toBe(403);
   });
 
+  it('does not count a first sync\'s key unwraps as record accesses: a new workstation user is not suspended', async () => {
+    const dev = await enrollDevice(server);
+    const doctor = (await login(server, DEMO.doctor, dev.deviceId)).accessToken;
+    const me = (await call(server, 'GET', '/v1/me', { token: doctor })).body as { careTeamPatientIds: string[] };
+    const team = me.careTeamPatientIds.slice(0, 12);
+    expect(team.length).toBeGreaterThan(5); // more than this suite's minAccesses
+    for (const patientId of team) {
+      expect((await call(server, 'POST', '/v1/keys/unwrap', { token: doctor, body: { patientId } })).status).toBe(200);
+    }
+    expect((await call(server, 'GET', '/v1/me', { token: doctor })).status).toBe(200);
+    const [user] = await server.db.query<{ status: string }>("SELECT status FROM users WHERE id = 'u-physician'");
+    expect(user!.status).toBe('active');
+  });
+
   it('suspends a user whose hourly accesses exceed 3x their trailing average, and records why', async () => {
     const dev = await enrollDevice(server);
     const nurse = (await login(server, DEMO.nurse, dev.deviceId)).accessToken;

@@ -6,7 +6,7 @@ import type { ApiContext } from './context';
 import { forbiddenPatient } from './errors';
 
 export function actorOf(session: UserSession, correlationId: string): AuditActor {
-  return { userId: session.user.userId, role: session.user.roles.join(' '), correlationId };
+  return { userId: session.user.userId, role: session.user.roles.join(','), correlationId };
 }
 
 /** Why the user may see this patient now (care team, grant, an unexpired break-glass) or not. */

@@ -10,7 +10,7 @@
  *   ws.lockNow('screen-lock');                                // OS screen lock / suspend
  */
 import { randomUUID } from 'node:crypto';
-import type { ApiResult, EhrEvent, LockReason } from '../../src-shared/api';
+import type { ApiResult, EhrEvent, LockReason, SyncStatus } from '../../src-shared/api';
 import type { Policy } from '../../src-shared/policy';
 import { createBreakGlassAlertQueue, type BreakGlassAlertQueue } from './access';
 import { actorOf, createApi, handlers, syncPortFromEngine, type SyncPort } from './api';
@@ -134,12 +134,26 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
     const s = sessions.front;
     audit.record(s ? actor(s) : { userId: null, role: null, correlationId: randomUUID() }, { type: 'key-access', patientId, resourceRefs: [`DataKey/${keyId}`] });
   };
+  // Offline break-glass alerts travel with the audit chain (the server raises them at ingest): every
+  // sync status settles the queue against the pushed entries and carries the undelivered count.
+  const breakGlassAlerts = createBreakGlassAlertQueue(vault);
+  const withAlerts = (s: SyncStatus): SyncStatus => {
+    if (vault.closed) return s;
+    try {
+      breakGlassAlerts.settleDelivered();
+      return { ...s, breakGlassAlertsPending: breakGlassAlerts.pending().length };
+    } catch {
+      return s; // a status must never fail because of the queue (e.g. the vault closing mid-cycle)
+    }
+  };
+  const syncEmit = (e: EhrEvent): void => emit(e.event === 'sync.status' ? { event: 'sync.status', payload: withAlerts(e.payload) } : e);
   let sync: WorkstationSync | null = null;
-  if (opts.createSync) sync = opts.createSync({ vault, client, deviceId, emit });
+  if (opts.createSync) sync = opts.createSync({ vault, client, deviceId, emit: syncEmit });
   else if (client) {
     const keys = auditedDataKeys(createDataKeyService({ vault, client }), recordKeyAccess);
-    sync = syncPortFromEngine(createSyncEngine({ vault, client, keys }), emit);
+    sync = syncPortFromEngine(createSyncEngine({ vault, client, keys }), syncEmit);
   }
+  if (sync) sync = settlingAlerts(sync, withAlerts);
   // The sync engine pushes as the user in front: install their server tokens whenever the front
   // session changes (a locked user's session keeps syncing until someone else signs in).
   if (clientAuth) {
@@ -175,7 +189,20 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
     policy,
     vault,
     sessions,
-    breakGlassAlerts: createBreakGlassAlertQueue(vault),
+    breakGlassAlerts,
     recordKeyAccess,
+  };
+}
+
+/** The sync port with every status it answers passed through `withAlerts` (settle + pending count). */
+function settlingAlerts(port: WorkstationSync, withAlerts: (s: SyncStatus) => SyncStatus): WorkstationSync {
+  return {
+    ...(port.start ? { start: () => port.start!() } : {}),
+    ...(port.stop ? { stop: () => port.stop!() } : {}),
+    ...(port.notifyLocalChange ? { notifyLocalChange: () => port.notifyLocalChange!() } : {}),
+    status: () => withAlerts(port.status()),
+    syncNow: async () => withAlerts(await port.syncNow()),
+    conflicts: () => port.conflicts(),
+    resolveConflict: async (conflictId, choice) => withAlerts(await port.resolveConflict(conflictId, choice)),
   };
 }

@@ -2,7 +2,7 @@
  * Find a patient: one search box (name, MRN or date of birth), results as you type, arrows and
  * Enter to open. Below it, the patients opened this session (in memory, cleared on lock).
  */
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { useApp, useEhr } from '../app/app-context';
 import { createSearcher, openChart } from '../actions/patient-actions';
 import { PatientTable, usePatientKeys } from '../components/PatientTable';
@@ -16,6 +16,16 @@ export function PatientsScreen() {
   const recent = useEhr((s) => s.myPatients);
   const searcher = useMemo(() => createSearcher(ctx), [ctx]);
   useEffect(() => () => searcher.cancel(), [searcher]);
+  // New data arrived (a sync finished): ask again, so the results are not those of before it.
+  // (Not on mount: every search is an audited read of each patient it returns.)
+  const lastSyncAt = useEhr((s) => s.sync.lastSyncAt);
+  const seenSync = useRef(lastSyncAt);
+  useEffect(() => {
+    if (seenSync.current === lastSyncAt) return;
+    seenSync.current = lastSyncAt;
+    const current = ctx.store.getState().query;
+    if (current) searcher.type(current);
+  }, [ctx, searcher, lastSyncAt]);
 
   const shown = results ?? recent;
   const open = (p: PatientSummary) => void openChart(ctx, p.id, p);

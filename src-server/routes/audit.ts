@@ -7,6 +7,7 @@ import type { ServerContext } from '../context';
 import type { Sql } from '../db/db';
 import { defineRoute } from '../http/route';
 import { parseDevicePublicKey } from '../services/device-keys';
+import { alertsFromDeviceAudit } from '../services/device-break-glass';
 import { checkAccessRate } from '../services/rate-monitor';
 import { writeAudit } from '../services/server-audit';
 
@@ -37,6 +38,8 @@ async function ingest(sql: Sql, deviceId: string, entries: WireAuditEntry[]): Pr
       col((e) => JSON.stringify(e)),
     ],
   );
+  // Break-glass taken on the workstation (offline too) reaches the privacy officer with the chain that proves it.
+  await alertsFromDeviceAudit(sql, deviceId, entries);
   return { lastSeq: verdict.lastSeq, lastHash: verdict.lastHash };
 }
 

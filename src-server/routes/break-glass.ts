@@ -42,7 +42,11 @@ export function breakGlassRoutes(ctx: ServerContext) {
             type: 'break-glass-start', action: 'E', outcome: 'success', severity: 'high', userId: principal.userId,
             deviceId: principal.deviceId, patientId: body.patientId, correlationId, detail,
           });
-          await raiseAlert(sql, { kind: 'break-glass', severity: patient.restricted ? 'high' : 'medium', userId: principal.userId, patientId: body.patientId, detail });
+          // source/deviceId/correlationId: the device's own break-glass-start entry (same correlation id) is matched to this alert at audit ingest.
+          await raiseAlert(sql, {
+            kind: 'break-glass', severity: patient.restricted ? 'high' : 'medium', userId: principal.userId, patientId: body.patientId,
+            detail: { ...detail, source: 'server', deviceId: principal.deviceId, correlationId },
+          });
           return { id, patient_id: body.patientId, user_id: principal.userId, reason: body.reason, starts_at: now, expires_at: expires };
         });
         if (!grant) throw new EhrError(ErrorCode.NOT_FOUND, 'No such patient.', { patientId: body.patientId });

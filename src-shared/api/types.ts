@@ -102,6 +102,11 @@ export interface SyncStatus {
   lastSyncAt: number | null;
   /** A PHI-free reason when state is 'error' or 'offline'. */
   message?: string;
+  /**
+   * Break-glass alerts taken on this workstation that the server has not received yet (their
+   * audit entry is still unpushed: typically an offline break-glass). Set by the workstation.
+   */
+  breakGlassAlertsPending?: number;
 }
 
 export interface ConflictSummary {

@@ -1,0 +1,100 @@
+/**
+ * Break-glass taken on a workstation reaches the privacy officer through the device's audit chain.
+ *
+ * A workstation that breaks the glass OFFLINE grants access locally and writes a high-severity
+ * `break-glass-start` entry into its signed chain; `break-glass-end` follows when the grant ends
+ * (ended / expired / logout). When audit ingest accepts such entries (same transaction, after the
+ * chain was verified and stored) this raises the privacy-officer alert, or records the end on it.
+ *
+ * Idempotent: a grant made ONLINE through POST /v1/break-glass already raised its alert, and its
+ * device entry arrives later too. The client sends the same correlation id in the route's header
+ * as in its audit entry, so the server's own `break-glass-start` audit row names it; failing that
+ * (an older client), a server grant for the same user and patient within GRANT_WINDOW_MS of the
+ * entry's time counts as the same grant. A device entry is raised at most once (device + seq).
+ *
+ * Ids and codes only: the reason code (checked against the known list), device, seq, correlation
+ * id, times. An offline grant's free-text justification stays in the workstation's vault.
+ */
+import { BREAK_GLASS_REASONS } from '../../src-shared/policy';
+import type { WireAuditEntry } from '../../src-shared/sync';
+import type { Sql } from '../db/db';
+import { raiseAlert } from './alerts';
+
+/** Clock skew tolerated between a workstation and the server when matching an online grant. */
+export const GRANT_WINDOW_MS = 5 * 60_000;
+
+const isStart = (e: WireAuditEntry) => e.type === 'break-glass-start' && e.outcome === 'success' && !!e.userId && !!e.patientId;
+const isEnd = (e: WireAuditEntry) => e.type === 'break-glass-end' && e.outcome === 'success' && !!e.userId && !!e.patientId;
+const reasonCode = (code: string | null | undefined): string =>
+  code && (BREAK_GLASS_REASONS as readonly string[]).includes(code) ? code : 'unknown';
+/** End causes the workstation writes (SessionManager): anything else is recorded as 'other'. */
+const END_CAUSES = new Set(['ended', 'expired', 'logout']);
+
+export interface DeviceBreakGlassReport {
+  raised: number;
+  online: number;
+  closed: number;
+}
+
+/** Call inside the ingest transaction, with the entries just stored (seq order). */
+export async function alertsFromDeviceAudit(sql: Sql, deviceId: string, entries: readonly WireAuditEntry[]): Promise<DeviceBreakGlassReport> {
+  const report: DeviceBreakGlassReport = { raised: 0, online: 0, closed: 0 };
+  for (const e of entries) {
+    if (isStart(e)) {
+      const outcome = await raiseForStart(sql, deviceId, e);
+      if (outcome === 'raised') report.raised++;
+      else if (outcome === 'online') report.online++;
+    } else if (isEnd(e)) {
+      if (await closeForEnd(sql, deviceId, e)) report.closed++;
+    }
+  }
+  return report;
+}
+
+async function raiseForStart(sql: Sql, deviceId: string, e: WireAuditEntry): Promise<'raised' | 'online' | 'known'> {
+  const [known] = await sql.query<{ id: string }>(
+    "SELECT id FROM alerts WHERE kind = 'break-glass' AND detail->>'deviceId' = $1 AND detail->>'seq' = $2 LIMIT 1",
+    [deviceId, String(e.seq)],
+  );
+  if (known) return 'known';
+  const [byCorrelation] = await sql.query<{ n: number }>(
+    `SELECT 1 AS n FROM server_audit
+      WHERE type = 'break-glass-start' AND outcome = 'success' AND correlation_id = $1 AND user_id = $2 AND patient_id = $3 LIMIT 1`,
+    [e.correlationId, e.userId, e.patientId],
+  );
+  if (byCorrelation) return 'online';
+  const at = new Date(e.at).getTime();
+  const [byWindow] = await sql.query<{ id: string }>(
+    'SELECT id FROM break_glass_grants WHERE user_id = $1 AND patient_id = $2 AND starts_at BETWEEN $3 AND $4 LIMIT 1',
+    [e.userId, e.patientId, new Date(at - GRANT_WINDOW_MS), new Date(at + GRANT_WINDOW_MS)],
+  );
+  if (byWindow) return 'online';
+  const [patient] = await sql.query<{ restricted: boolean }>('SELECT restricted FROM patients WHERE id = $1', [e.patientId]);
+  const restricted = patient?.restricted ?? false;
+  await raiseAlert(sql, {
+    kind: 'break-glass',
+    severity: restricted ? 'high' : 'medium',
+    userId: e.userId,
+    patientId: e.patientId ?? null,
+    detail: {
+      source: 'device', deviceId, seq: e.seq, correlationId: e.correlationId, reason: reasonCode(e.reasonCode),
+      restricted, knownPatient: Boolean(patient), startedAt: new Date(at).toISOString(),
+    },
+  });
+  return 'raised';
+}
+
+/** Records the end on the newest open break-glass alert of that user and patient (online or offline). */
+async function closeForEnd(sql: Sql, deviceId: string, e: WireAuditEntry): Promise<boolean> {
+  const [open] = await sql.query<{ id: string }>(
+    `SELECT id FROM alerts WHERE kind = 'break-glass' AND user_id = $1 AND patient_id = $2 AND detail->>'endedAt' IS NULL
+      ORDER BY created_at DESC, id DESC LIMIT 1`,
+    [e.userId, e.patientId],
+  );
+  if (!open) return false;
+  const cause = e.reasonCode && END_CAUSES.has(e.reasonCode) ? e.reasonCode : 'other';
+  await sql.query('UPDATE alerts SET detail = detail || $2::jsonb WHERE id = $1', [
+    open.id, JSON.stringify({ endedAt: new Date(e.at).toISOString(), endReason: cause, endDeviceId: deviceId, endSeq: e.seq }),
+  ]);
+  return true;
+}

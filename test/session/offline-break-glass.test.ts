@@ -1,0 +1,183 @@
+/**
+ * Offline break-glass reaches the privacy officer: a workstation (REAL server over pinned TLS, REAL
+ * OS keychain) loses the network, a nurse breaks the glass on a patient outside her care team,
+ * the network comes back, sync pushes the signed audit chain, the server raises the alert from the
+ * break-glass-start entry, the privacy officer sees it through /v1/privacy/alerts, and the
+ * workstation's alert queue is settled (pending() empty, sync status says 0).
+ *
+ * "Offline" is a loopback TCP relay in front of the server that stops listening and cuts its
+ * connections (the client sees ECONNREFUSED / ECONNRESET, as on a pulled cable).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../../src-server/index';
+import { AlertListResponseSchema } from '../../src-shared/sync';
+import { KeychainUnavailableError, createKeytarKeyStore, type KeyStore } from '../../src-main/core/keychain';
+import { createServerClient } from '../../src-main/core/sync/server-client';
+import { createWorkstation, type Workstation } from '../../src-main/core/workstation';
+import { unlockTestKeyring } from '../vault/helpers';
+
+const NURSE = { username: 'nurse', password: 'demo-nurse-2026' };
+const DOCTOR2 = { username: 'doctor2', password: 'demo-doctor2-2026' };
+const PRIVACY = { username: 'privacy', password: 'demo-privacy-2026' };
+/** Ward B (doctor2's team), not the nurse's: on this workstation only because doctor2 synced here. */
+const PATIENT = 'demo-p-0010';
+const JUSTIFICATION = 'Quintessa Marrowfield collapsed in the corridor, no chart';
+
+let server: RunningServer;
+let ws: Workstation;
+let keyStore: KeyStore;
+const dirs: string[] = [];
+const serverLog: string[] = [];
+const service = `clinic-ehr-test-${randomUUID()}`;
+
+/** A TCP relay to the server that can be cut and restored on the same port. */
+function relay(targetPort: number) {
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((inbound) => {
+    const outbound = net.connect(targetPort, '127.0.0.1');
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => s.destroy());
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  let port = 0;
+  const listen = () => new Promise<void>((resolve) => srv.listen(port, '127.0.0.1', () => {
+    port = (srv.address() as net.AddressInfo).port;
+    resolve();
+  }));
+  return {
+    get port() {
+      return port;
+    },
+    up: listen,
+    async down(): Promise<void> {
+      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
+let link: ReturnType<typeof relay>;
+
+const temp = (p: string) => {
+  const d = mkdtempSync(join(tmpdir(), p));
+  dirs.push(d);
+  return d;
+};
+
+async function ok<T>(p: Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>): Promise<T> {
+  const r = await p;
+  if (!r.ok) throw new Error(`call failed: ${JSON.stringify(r.error)}`);
+  return r.value as T;
+}
+
+beforeAll(async () => {
+  server = await startServer({ dataDir: temp('ehr-srv-'), port: 0, seed: 'demo', demoPatients: 10, log: (l) => serverLog.push(JSON.stringify(l)) });
+  link = relay(server.port);
+  await link.up();
+  keyStore = createKeytarKeyStore(service);
+  await unlockTestKeyring();
+  const dataDir = temp('ehr-ws-');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      ws = await createWorkstation({ dataDir, keyStore, server: { url: `https://127.0.0.1:${link.port}`, fingerprint: server.fingerprint } });
+      break;
+    } catch (e) {
+      if (attempt === 3 || !(e instanceof KeychainUnavailableError)) throw e;
+      await unlockTestKeyring();
+    }
+  }
+  const enrol = createServerClient({ serverUrl: server.url, fingerprint: server.fingerprint, deviceId: ws.deviceId });
+  await enrol.enroll({ code: await server.issueEnrollmentCode(), publicKey: ws.vault.device.publicKeyRaw, name: 'offline break-glass workstation' });
+  enrol.close();
+}, 120_000);
+
+afterAll(async () => {
+  await ws?.close();
+  await link?.down().catch(() => undefined);
+  await server?.close();
+  for (const account of ['vault-key', 'vault-key-pending', 'device-signing-key']) await keyStore?.delete(account).catch(() => false);
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('offline break-glass reaches the privacy officer', () => {
+  it('doctor2 syncs Ward B here, then the nurse signs in online', async () => {
+    await ok(ws.invoke('auth.login', DOCTOR2));
+    await ok(ws.invoke('sync.now', {}));
+    expect(ws.vault.patients.getById(PATIENT)).toBeTruthy();
+    await ok(ws.invoke('auth.logout', {}));
+    expect(await ok<{ offline: boolean }>(ws.invoke('auth.login', NURSE))).toMatchObject({ offline: false });
+    const st = await ok<{ breakGlassAlertsPending?: number }>(ws.invoke('sync.now', {}));
+    expect(st.breakGlassAlertsPending).toBe(0);
+  }, 60_000);
+
+  it('offline: the workstation grants break-glass itself and queues the alert', async () => {
+    await link.down();
+    const grant = await ok<{ grantId: string; patientId: string }>(
+      ws.invoke('breakGlass.request', { patientId: PATIENT, reason: 'ETREAT', justification: JUSTIFICATION, password: NURSE.password }),
+    );
+    expect(grant.patientId).toBe(PATIENT);
+    expect(ws.breakGlassAlerts.pending()).toMatchObject([{ grantId: grant.grantId, origin: 'offline', delivered: false }]);
+    const st = await ok<{ state: string; breakGlassAlertsPending?: number }>(ws.invoke('sync.now', {}));
+    expect(st.state).toBe('offline');
+    expect(st.breakGlassAlertsPending).toBe(1);
+    expect(ws.breakGlassAlerts.pending()).toHaveLength(1);
+  }, 60_000);
+
+  it('back online: sync pushes the audit chain, the privacy officer sees one alert, the queue is empty', async () => {
+    const events: { breakGlassAlertsPending?: number }[] = [];
+    const off = ws.onEvent((e) => {
+      if (e.event === 'sync.status') events.push(e.payload);
+    });
+    await link.up();
+    const st = await ok<{ state: string; breakGlassAlertsPending?: number; audit?: { pending: number } }>(ws.invoke('sync.now', {}));
+    off();
+    expect(st).toMatchObject({ state: 'idle', breakGlassAlertsPending: 0, audit: { pending: 0 } });
+    expect(ws.breakGlassAlerts.pending()).toEqual([]);
+    expect(ws.breakGlassAlerts.all().find((a) => a.patientId === PATIENT)).toMatchObject({ origin: 'offline', delivered: true });
+    expect(events.at(-1)?.breakGlassAlertsPending).toBe(0);
+
+    const officer = createServerClient({ serverUrl: server.url, fingerprint: server.fingerprint, deviceId: ws.deviceId });
+    try {
+      await officer.login(PRIVACY);
+      const body = AlertListResponseSchema.parse(await officer.call({ method: 'GET', path: '/v1/privacy/alerts?open=true', auth: true }));
+      const mine = body.alerts.filter((a) => a.kind === 'break-glass' && a.patientId === PATIENT);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ userId: 'u-nurse', severity: 'medium', detail: { source: 'device', deviceId: ws.deviceId, reason: 'ETREAT' } });
+      expect(JSON.stringify(body)).not.toContain('Quintessa');
+    } finally {
+      officer.close();
+    }
+    expect(serverLog.some((l) => l.includes('Quintessa'))).toBe(false);
+
+    // Another sync changes nothing: still one alert, still nothing pending.
+    expect(await ok<{ breakGlassAlertsPending?: number }>(ws.invoke('sync.now', {}))).toMatchObject({ breakGlassAlertsPending: 0 });
+  }, 60_000);
+
+  it('an online grant (the server raised its alert) is not alerted again when its audit entry arrives', async () => {
+    const grant = await ok<{ grantId: string }>(
+      ws.invoke('breakGlass.request', { patientId: 'demo-p-0009', reason: 'BTG', justification: JUSTIFICATION, password: NURSE.password }),
+    );
+    expect(ws.breakGlassAlerts.all().find((a) => a.grantId === grant.grantId)).toMatchObject({ origin: 'server', delivered: true });
+    expect(await ok<{ breakGlassAlertsPending?: number; audit?: { pending: number } }>(ws.invoke('sync.now', {}))).toMatchObject({
+      breakGlassAlertsPending: 0, audit: { pending: 0 },
+    });
+    const officer = createServerClient({ serverUrl: server.url, fingerprint: server.fingerprint, deviceId: ws.deviceId });
+    try {
+      await officer.login(PRIVACY);
+      const body = AlertListResponseSchema.parse(await officer.call({ method: 'GET', path: '/v1/privacy/alerts', auth: true }));
+      const alerts = body.alerts.filter((a) => a.kind === 'break-glass' && a.patientId === 'demo-p-0009');
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]!.detail).toMatchObject({ source: 'server', grantId: grant.grantId });
+    } finally {
+      officer.close();
+    }
+  }, 60_000);
+});

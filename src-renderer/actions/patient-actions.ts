@@ -9,7 +9,7 @@ import type { AppContext } from './context';
 import { fetchPhi } from './context';
 import { errorCode } from '../client/ehr-client';
 import { parseSearchQuery } from '../search/parse-query';
-import type { Chart, PatientSummary } from '../../src-shared/api/types';
+import type { Chart, PatientPage, PatientSummary } from '../../src-shared/api/types';
 
 /** Long enough to merge a burst (paste, key repeat), short enough that results follow typing (<= 100 ms target). */
 export const SEARCH_DEBOUNCE_MS = 30;
@@ -66,6 +66,31 @@ export function createSearcher(ctx: AppContext, debounceMs = SEARCH_DEBOUNCE_MS)
   };
 }
 
+/** At most this many "my patients" are fetched (pages of 100); search covers the rest. */
+export const MY_PATIENTS_MAX = 500;
+
+/**
+ * "My patients": the signed-in clinician's care-team patients (patients.mine, paged), into the PHI
+ * slice (dropped if a lock or logout happened meanwhile). Every page is an audited read of each
+ * patient it returns, so it is asked for when the list is shown, not on every render.
+ */
+export async function loadMyPatients(ctx: AppContext): Promise<PatientSummary[] | null> {
+  return fetchPhi(
+    ctx,
+    async () => {
+      const all: PatientSummary[] = [];
+      let offset: number | null = 0;
+      while (offset !== null && all.length < MY_PATIENTS_MAX) {
+        const page: PatientPage = await ctx.client.call('patients.mine', { offset, limit: 100 });
+        all.push(...page.patients);
+        offset = page.nextOffset;
+      }
+      return all;
+    },
+    (myPatients) => ({ myPatients }),
+  );
+}
+
 /** Recently opened patients (this session, in memory): the working list of the day. */
 function remember(recent: PatientSummary[], p: PatientSummary): PatientSummary[] {
   return [p, ...recent.filter((r) => r.id !== p.id)].slice(0, 20);
@@ -84,7 +109,7 @@ export async function openChart(
   try {
     const chart = await fetchPhi(ctx, () => ctx.client.call('patients.open', { patientId }), (chart) => ({
       chart,
-      myPatients: summary ? remember(ctx.store.getState().myPatients, summary) : ctx.store.getState().myPatients,
+      recent: summary ? remember(ctx.store.getState().recent, summary) : ctx.store.getState().recent,
     }));
     if (!chart) return { ok: false, reason: 'dropped' };
     ctx.store.getState().navigate('chart', patientId);

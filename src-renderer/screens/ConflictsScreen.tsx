@@ -4,13 +4,12 @@ import { useApp, useEhr } from '../app/app-context';
 import { loadConflicts, resolveConflict } from '../actions/sync-actions';
 import { messageOf } from '../components/useAsyncAction';
 import type { Resource } from '@medplum/fhirtypes';
-import type { RecordView } from '../../src-shared/api/types';
+import type { ConflictSide, RecordView } from '../../src-shared/api/types';
 import { conceptText, shortDateTime } from '../chart/fhir-text';
 import { chartModel } from '../chart/chart-model';
 
 /** A readable rendering of one version (a vital's value, a note's text, or the resource's code). */
-function describe(resource: Resource | null): string {
-  if (!resource) return '(not available on this workstation)';
+function describe(resource: Resource): string {
   const rec: RecordView = { id: resource.id ?? '', patientId: '', resourceType: resource.resourceType as RecordView['resourceType'], version: 0, status: 'conflict', updatedAt: 0, resource };
   const m = chartModel({ patient: { resourceType: 'Patient' }, access: 'care-team', records: [rec] });
   const series = m.vitals[0];
@@ -19,6 +18,16 @@ function describe(resource: Resource | null): string {
   if (m.notes[0]) return m.notes[0].text;
   const code = (resource as { code?: Parameters<typeof conceptText>[0] }).code;
   return code ? conceptText(code) : resource.resourceType;
+}
+
+/** Who wrote a version, on which device, when (ids only, as the contract carries them). */
+function provenance(side: ConflictSide): string {
+  const parts = [
+    side.authorUserId ? `by user ${side.authorUserId}` : null,
+    side.deviceId ? `on device ${side.deviceId}` : null,
+    side.at && !Number.isNaN(Date.parse(side.at)) ? `at ${shortDateTime(side.at)}` : null,
+  ].filter(Boolean);
+  return parts.length ? `Written ${parts.join(' ')}` : 'Author and time not recorded';
 }
 
 export function ConflictsScreen() {
@@ -42,11 +51,13 @@ export function ConflictsScreen() {
           <div className="side-by-side">
             <div>
               <h3>This workstation (version {c.summary.localVersion})</h3>
+              <p className="hint">{provenance(c.summary.mine)}</p>
               <pre>{describe(c.local)}</pre>
               <button type="button" className="primary" onClick={() => void resolve(c.summary.conflictId, 'local')}>Keep this workstation’s version</button>
             </div>
             <div>
               <h3>Server (version {c.summary.serverVersion})</h3>
+              <p className="hint">{provenance(c.summary.theirs)}</p>
               <pre>{describe(c.server)}</pre>
               <button type="button" onClick={() => void resolve(c.summary.conflictId, 'server')}>Keep server version</button>
             </div>

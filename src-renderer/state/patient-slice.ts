@@ -3,7 +3,8 @@
  * holds patient data, so "clear PHI" is one function over one slice, and the list below is the
  * whole of what a lock drops:
  *
- *   myPatients   the care-team list (names, DOB, MRN)
+ *   myPatients   "my patients": the care-team list from patients.mine (names, DOB, MRN)
+ *   recent       patients opened this session (e.g. under break-glass, outside the care team)
  *   query        what the clinician typed in search (a name or MRN is PHI too)
  *   results      search results, and resultsFor: the text they answer
  *   chart        the open chart (banner, problems, medications, allergies, vitals, notes, encounters)
@@ -21,6 +22,7 @@ import type { AuditRow, ChartView, ConflictView, PatientRow } from './phi-types'
 
 export interface PhiData {
   myPatients: PatientRow[];
+  recent: PatientRow[];
   query: string;
   results: PatientRow[] | null;
   resultsFor: string;
@@ -41,6 +43,7 @@ export interface PatientSlice extends PhiData {
 
 export const emptyPhi = (): PhiData => ({
   myPatients: [],
+  recent: [],
   query: '',
   results: null,
   resultsFor: '',

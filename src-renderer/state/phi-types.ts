@@ -7,10 +7,10 @@ import type { AuditEntryView, Chart, ConflictSummary, PatientSummary } from '../
 
 export type PatientRow = PatientSummary;
 export type ChartView = Chart;
-/** A conflict with both versions once fetched, for the side-by-side screen. */
+/** A conflict with both versions (the contract's `mine` and `theirs`), for the side-by-side screen. */
 export interface ConflictView {
   summary: ConflictSummary;
-  local: Resource | null;
-  server: Resource | null;
+  local: Resource;
+  server: Resource;
 }
 export type AuditRow = AuditEntryView;

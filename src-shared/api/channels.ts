@@ -25,6 +25,7 @@ import type {
   Draft,
   DraftSummary,
   ExportResult,
+  PatientPage,
   PatientSummary,
   PrintJob,
   RecordView,
@@ -67,6 +68,14 @@ export const channelSchemas = {
     .refine((q) => q.name !== undefined || q.mrn !== undefined || q.birthDate !== undefined, {
       message: 'give a name, an MRN or a birth date',
     }),
+  /**
+   * "My patients": the signed-in clinician's care-team patients that are on this workstation and
+   * accessible now (restricted ones only with a running grant), by name, one page at a time.
+   */
+  'patients.mine': z.strictObject({
+    offset: z.number().int().min(0).max(LIMITS.myPatientsOffset).default(0),
+    limit: z.number().int().min(1).max(LIMITS.searchResults).default(50),
+  }),
   /** Open a chart: the patient and their records the role may read. */
   'patients.open': z.strictObject({ patientId: PatientId }),
 
@@ -146,6 +155,7 @@ export interface ChannelOutputs {
   'session.heartbeat': { lockAt: number | null };
   'session.lock': SessionStatus;
   'patients.search': PatientSummary[];
+  'patients.mine': PatientPage;
   'patients.open': Chart;
   'records.list': RecordView[];
   'records.get': RecordView;

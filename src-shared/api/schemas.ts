@@ -14,6 +14,8 @@ export const LIMITS = {
   passwordChars: 1024,
   searchChars: 100,
   searchResults: 100,
+  /** patients.mine: the largest offset accepted (a care team is far smaller). */
+  myPatientsOffset: 100_000,
   /** A FHIR resource written through records.save, serialised. */
   resourceBytes: 256 * 1024,
   /** A draft's content (the renderer's form state, serialised). */

@@ -55,6 +55,13 @@ export interface PatientSummary {
   access: PatientAccess;
 }
 
+/** One page of "my patients" (patients.mine): the summaries and where the next page starts. */
+export interface PatientPage {
+  patients: PatientSummary[];
+  /** The offset of the next page, or null when this was the last. */
+  nextOffset: number | null;
+}
+
 /** synced: as on the server; pending: a local change waiting in the outbox; conflict: both versions kept. */
 export type RecordStatus = 'synced' | 'pending' | 'conflict' | 'deleted';
 
@@ -109,6 +116,16 @@ export interface SyncStatus {
   breakGlassAlertsPending?: number;
 }
 
+/** One side of a sync conflict: the version itself and who wrote it, where and when (ids only). */
+export interface ConflictSide {
+  resource: Resource;
+  version: number;
+  authorUserId: string | null;
+  deviceId: string | null;
+  /** ISO 8601 time the version was written (as the sync protocol carries it), null when unknown. */
+  at: string | null;
+}
+
 export interface ConflictSummary {
   conflictId: string;
   patientId: string;
@@ -116,6 +133,10 @@ export interface ConflictSummary {
   resourceType: string;
   localVersion: number;
   serverVersion: number;
+  /** This workstation's version (kept in the chart until resolved). */
+  mine: ConflictSide;
+  /** The server's version (kept beside it). */
+  theirs: ConflictSide;
 }
 
 /** An audit entry as the privacy officer sees it: ids and codes, never PHI. */

@@ -57,6 +57,8 @@ export class FakeAuthServer implements AuthServer {
     if (!this.online) throw new EhrError(ErrorCode.OFFLINE, 'The sync server cannot be reached.');
   }
 
+  private readonly grantCount = new Map<string, number>();
+
   private byToken(t: { accessToken: string }): FakeUser {
     const u = this.users.find((x) => `access-${x.id}` === t.accessToken);
     if (!u) throw new EhrError(ErrorCode.UNAUTHENTICATED, 'Not signed in.');
@@ -86,7 +88,10 @@ export class FakeAuthServer implements AuthServer {
     this.byToken(tokens);
     if (!['p-own', 'p-canary', 'p-other', 'p-vip'].includes(req.patientId)) throw new EhrError(ErrorCode.NOT_FOUND, 'No such patient.');
     const start = Date.now();
-    return { id: `srv-grant-${req.patientId}`, patientId: req.patientId, startsAt: new Date(start).toISOString(), expiresAt: new Date(start + req.minutes * 60_000).toISOString() };
+    // Each grant has its own id, as on the real server (an ended grant never comes back).
+    const n = (this.grantCount.get(req.patientId) ?? 0) + 1;
+    this.grantCount.set(req.patientId, n);
+    return { id: n === 1 ? `srv-grant-${req.patientId}` : `srv-grant-${req.patientId}-${n}`, patientId: req.patientId, startsAt: new Date(start).toISOString(), expiresAt: new Date(start + req.minutes * 60_000).toISOString() };
   }
 
   async logout(): Promise<void> {
@@ -125,7 +130,11 @@ export class FakeSync implements WorkstationSync {
   }
   conflicts(): ConflictSummary[] {
     return ['p-own', 'p-other']
-      .map((pid) => ({ conflictId: `c-${pid}`, patientId: pid, recordId: `obs-${pid}`, resourceType: 'Observation', localVersion: 1, serverVersion: 2 }))
+      .map((pid): ConflictSummary => ({
+        conflictId: `c-${pid}`, patientId: pid, recordId: `obs-${pid}`, resourceType: 'Observation', localVersion: 1, serverVersion: 2,
+        mine: { resource: { ...vitals(pid, 80), id: `obs-${pid}` }, version: 1, authorUserId: 'u-phys', deviceId: 'dev-here', at: '2026-01-01T10:00:00.000Z' },
+        theirs: { resource: { ...vitals(pid, 90), id: `obs-${pid}` }, version: 2, authorUserId: 'u-phys2', deviceId: 'dev-there', at: '2026-01-01T10:05:00.000Z' },
+      }))
       .filter((c) => !this.resolved.includes(c.conflictId));
   }
   async resolveConflict(id: string): Promise<SyncStatus> {

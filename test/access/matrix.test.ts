@@ -57,6 +57,26 @@ const SPECS: Spec[] = [
       expect(h.since(mark).map((e) => [e.type, e.patientId])).toEqual([['search', 'p-other']]);
     },
   },
+  {
+    channel: 'patients.mine',
+    user: 'nina',
+    wrongRole: 'pat',
+    patientScoped: false,
+    input: () => ({}),
+    // nina's care team on this workstation: p-own and p-canary, one search entry per patient returned.
+    audit: ['search', 'search'],
+    // Another clinician's patient (p-other) and a restricted one without a grant (p-vip) are never listed.
+    othersHidden: async (h) => {
+      const mark = h.mark();
+      const page = await h.ok('patients.mine', { limit: 100 });
+      const ids = page.patients.map((p) => p.id);
+      expect(ids).not.toContain('p-other');
+      expect(ids).not.toContain('p-vip');
+      expect(page.patients.every((p) => p.access === 'care-team')).toBe(true);
+      expect(page.nextOffset).toBeNull();
+      expect(h.since(mark).map((e) => [e.type, e.patientId])).toEqual(ids.map((id) => ['search', id]));
+    },
+  },
   { channel: 'patients.open', user: 'nina', wrongRole: 'ada', patientScoped: true, input: (_h, pid) => ({ patientId: pid }), audit: ['read'] },
   { channel: 'records.list', user: 'nina', wrongRole: 'pat', patientScoped: true, input: (_h, pid) => ({ patientId: pid }), audit: ['read'] },
   { channel: 'records.get', user: 'nina', wrongRole: 'ada', patientScoped: true, input: (_h, pid) => ({ patientId: pid, recordId: `obs-${pid}` }), audit: ['read'] },

@@ -192,6 +192,13 @@ export class SyntheticCore implements CorePort {
     switch (channel) {
       case 'patients.search':
         return ok(this.search(i));
+      case 'patients.mine': {
+        const offset = typeof i.offset === 'number' ? i.offset : 0;
+        const limit = typeof i.limit === 'number' ? i.limit : 50;
+        const mine = this.opts.patients.filter((p) => p.access === 'care-team');
+        const patients = mine.slice(offset, offset + limit);
+        return ok({ patients, nextOffset: offset + patients.length < mine.length ? offset + patients.length : null });
+      }
       case 'patients.open': {
         const c = this.chart(String(i.patientId));
         if (!c) return this.fail('NOT_FOUND', 'No such patient.');

@@ -61,6 +61,10 @@ test('a nurse records vitals; a physician on a second workstation sees them afte
   await expectAccessible(nurse.page, 'login');
   await nurse.screenshot('login');
   await nurse.loginAndSync(NURSE);
+  // With the search box empty: "My patients" (her care team, patients.mine), keyboard-navigable.
+  await expect(nurse.page.locator('#my-patients')).toContainText(WARD_A_MRN);
+  await expect(nurse.page.getByRole('searchbox')).toHaveAttribute('aria-activedescendant', 'my-patients-row-0');
+  await expectAccessible(nurse.page, 'my patients');
   await nurse.page.getByRole('searchbox').fill(WARD_A_MRN);
   await expect(nurse.page.locator('#search-results')).toContainText(WARD_A_MRN);
   await expectAccessible(nurse.page, 'search');

@@ -5,11 +5,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createEhrClient, EhrCallError } from '../../src-renderer/client/ehr-client';
 import { createEhrStore } from '../../src-renderer/state/store';
-import { createSearcher, openChart } from '../../src-renderer/actions/patient-actions';
+import { createSearcher, loadMyPatients, openChart } from '../../src-renderer/actions/patient-actions';
 import { login, trackActivity, wireSessionEvents } from '../../src-renderer/actions/session-actions';
 import type { AppContext } from '../../src-renderer/actions/context';
 import type { EhrBridge, ApiResult } from '../../src-shared/api/bridge';
-import type { Chart, SessionStatus } from '../../src-shared/api/types';
+import type { Chart, PatientSummary, SessionStatus } from '../../src-shared/api/types';
 
 const CANARY = 'Canarywhistle';
 const status: SessionStatus = {
@@ -77,6 +77,33 @@ describe('actions', () => {
     answer({ ok: true, value: chart });
     expect(await opening).toEqual({ ok: false, reason: 'dropped' });
     expect(ctx.store.getState().chart).toBeNull();
+    expect(JSON.stringify(ctx.store.getState())).not.toContain(CANARY);
+  });
+
+  it('"my patients": pages through patients.mine into the store; a lock clears it and drops a late page', async () => {
+    const row = (i: number): PatientSummary => ({ id: `p${i}`, mrn: `M${i}`, family: `${CANARY}${i}`, given: ['Z'], birthDate: '1931-02-28', gender: 'male', access: 'care-team' });
+    const rows = Array.from({ length: 150 }, (_, i) => row(i));
+    let hold: Promise<void> | null = null;
+    const { ctx, emit, calls } = await signedInContext({
+      'patients.mine': async (input) => {
+        if (hold) await hold;
+        const { offset = 0, limit = 50 } = input as { offset?: number; limit?: number };
+        const patients = rows.slice(offset, offset + limit);
+        return { ok: true, value: { patients, nextOffset: offset + patients.length < rows.length ? offset + patients.length : null } };
+      },
+    });
+    wireSessionEvents(ctx);
+    expect((await loadMyPatients(ctx))?.length).toBe(150);
+    expect(ctx.store.getState().myPatients.map((p) => p.id)).toEqual(rows.map((p) => p.id));
+    expect(calls.filter(([c]) => c === 'patients.mine').map(([, i]) => i)).toEqual([{ offset: 0, limit: 100 }, { offset: 100, limit: 100 }]);
+    emit('session.locked', { reason: 'idle', userId: 'u1' });
+    expect(ctx.store.getState().myPatients).toEqual([]);
+    let release!: () => void;
+    hold = new Promise((r) => (release = r));
+    const late = loadMyPatients(ctx);
+    emit('session.locked', { reason: 'idle', userId: 'u1' });
+    release();
+    expect(await late).toBeNull();
     expect(JSON.stringify(ctx.store.getState())).not.toContain(CANARY);
   });
 

@@ -41,9 +41,14 @@ function fillWithCanaryPhi(store: EhrStore): void {
       results: [canaryRow],
       chart: canaryChart,
       noteText: `Seen today: ${CANARY_NAME}`,
+      recent: [canaryRow],
       conflicts: [{
-        summary: { conflictId: 'c1', patientId: 'pat-canary', recordId: 'r1', resourceType: 'Observation', localVersion: 2, serverVersion: 3 },
-        local: null, server: null,
+        summary: {
+          conflictId: 'c1', patientId: 'pat-canary', recordId: 'r1', resourceType: 'Observation', localVersion: 2, serverVersion: 3,
+          mine: { resource: canaryChart.patient, version: 2, authorUserId: 'u-nurse', deviceId: 'dev-1', at: '2026-01-01T10:00:00.000Z' },
+          theirs: { resource: canaryChart.patient, version: 3, authorUserId: 'u-phys', deviceId: 'dev-2', at: '2026-01-01T10:05:00.000Z' },
+        },
+        local: canaryChart.patient, server: canaryChart.patient,
       }],
     }),
   ).toBe(true);

@@ -97,6 +97,27 @@ describe('data keys', () => {
     expect(keys.cachedPatientIds()).toEqual([]);
   });
 
+  it('the chart goes with the keys, except a chart the session core still grants locally (offline break-glass)', async () => {
+    const server = fakeKeyServer();
+    const keys = createDataKeyService({ vault, client: server.client });
+    await keys.sealingKey('p-1');
+    await keys.sealingKey('p-2');
+    for (const id of ['p-1', 'p-2']) {
+      vault.patients.upsert({ id, mrn: `MRN-${id}`, givenNames: 'Ann', familyName: `Family${id.slice(2)}`, birthDate: '1980-01-01' });
+      vault.resources.put({ resource: { resourceType: 'Patient', id }, patientId: id, version: 1, status: 'synced' });
+    }
+    expect(keys.retainOnly(new Set(), new Set(['p-2'])).sort()).toEqual(['p-1', 'p-2']);
+    expect(keys.cachedPatientIds()).toEqual([]);
+    expect(vault.patients.getById('p-1')).toBeNull();
+    expect(vault.resources.get('p-1')).toBeNull();
+    expect(vault.patients.getById('p-2')).not.toBeNull();
+    expect(vault.resources.get('p-2')).not.toBeNull();
+    // Nothing left to drop: not reported again on the next cycle; once the local grant ends it goes.
+    expect(keys.retainOnly(new Set(), new Set(['p-2']))).toEqual([]);
+    expect(keys.retainOnly(new Set())).toEqual(['p-2']);
+    expect(vault.cachedPatientIds()).toEqual([]);
+  });
+
   it('keys are never on disk in the clear (the vault file is encrypted)', async () => {
     const server = fakeKeyServer();
     const keys = createDataKeyService({ vault, client: server.client });

@@ -7,7 +7,9 @@
  *   wrapped on the server before any envelope sealed under it is pushed (`wrapPending`).
  * - Keys are dropped when access ends: care-team change (`retainOnly`), break-glass grant expiry
  *   (cached with `expiresAt`; the vault never returns an expired key and `dropExpired` purges
- *   them), device revoked (`dropAll`).
+ *   them), device revoked (`dropAll`). With the keys goes the patient's cached chart
+ *   (`vault.purgePatient`, same transaction): patients row, search tokens, resources. Drafts and
+ *   outbox rows (unsent work) stay, the rows held; audit entries stay.
  *
  * The newest key of a patient seals; any key of the patient opens (an envelope names its key id).
  */
@@ -46,19 +48,25 @@ export interface DataKeyService {
   hasPendingWrap(patientId: string): boolean;
   /** Patients whose keys are cached here. */
   cachedPatientIds(): string[];
-  /** Drops keys of every patient not in `allowed` (care-team change); returns the patients dropped. */
-  retainOnly(allowed: ReadonlySet<string>): string[];
-  /** Purges keys whose break-glass grant has expired; returns how many keys. */
+  /**
+   * Drops keys and cached chart of every patient not in `allowed` (care-team change), except a
+   * patient whose key was created here and not yet wrapped; returns the patients dropped.
+   * `keepChart`: patients whose keys go but whose cached chart stays (an offline break-glass grant
+   * the session core still honours: the clinician keeps reading it).
+   */
+  retainOnly(allowed: ReadonlySet<string>, keepChart?: ReadonlySet<string>): string[];
+  /** Purges keys whose break-glass grant has expired (and the chart of a patient left without a key); returns how many keys. */
   dropExpired(): number;
+  /** Drops the patient's keys and cached chart. */
   dropPatient(patientId: string): void;
-  /** Device revoked: forget every key; returns how many. */
+  /** Device revoked: forget every key and every cached chart; returns how many keys. */
   dropAll(): number;
   /** Caches a patient's keys for a break-glass grant, until the grant expires. */
   fetchForGrant(patientId: string, expiresAt: string): Promise<void>;
 }
 
 export interface DataKeyServiceOptions {
-  vault: Pick<Vault, 'dataKeys' | 'kv' | 'db' | 'transaction'>;
+  vault: Pick<Vault, 'dataKeys' | 'kv' | 'transaction' | 'purgePatient' | 'cachedPatientIds'>;
   client: Pick<ServerClient, 'unwrapKeys' | 'wrapKey'>;
   now?: () => Date;
 }
@@ -66,9 +74,14 @@ export interface DataKeyServiceOptions {
 export function createDataKeyService(opts: DataKeyServiceOptions): DataKeyService {
   const { vault, client } = opts;
   const now = opts.now ?? (() => new Date());
-  // Read-only query on the vault's data_keys table: the repository has no "which patients" listing yet.
-  const patientIdsStmt = vault.db.prepare<[], { patient_id: string }>('SELECT DISTINCT patient_id FROM data_keys');
-  const countStmt = vault.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM data_keys');
+
+  /** Access to the patient ended: keys and cached chart go together (one transaction). */
+  function dropPatientData(patientId: string, keepChart = false): void {
+    vault.transaction(() => {
+      vault.dataKeys.deleteForPatient(patientId);
+      if (!keepChart) vault.purgePatient(patientId);
+    });
+  }
 
   const pending = (): PendingWrap[] => vault.kv.getJson<PendingWrap[]>(PENDING_WRAPS) ?? [];
   const setPending = (list: PendingWrap[]): void => vault.kv.setJson(PENDING_WRAPS, list);
@@ -122,31 +135,49 @@ export function createDataKeyService(opts: DataKeyServiceOptions): DataKeyServic
       return wrapped;
     },
     hasPendingWrap: (patientId) => pending().some((p) => p.patientId === patientId),
-    cachedPatientIds: () => patientIdsStmt.all().map((r) => r.patient_id),
-    retainOnly(allowed) {
+    cachedPatientIds: () => vault.dataKeys.patientIds(),
+    retainOnly(allowed, keepChart) {
       const dropped: string[] = [];
-      for (const patientId of service.cachedPatientIds()) {
+      // Patients with keys, and patients with a cached chart but no key (e.g. left by an older version).
+      const cached = new Set([...vault.dataKeys.patientIds(), ...vault.cachedPatientIds()]);
+      for (const patientId of cached) {
         // A key created here and not yet wrapped is its only copy: dropping it would lose the chart.
         if (!allowed.has(patientId) && !service.hasPendingWrap(patientId)) {
-          vault.dataKeys.deleteForPatient(patientId);
+          const keep = keepChart?.has(patientId) ?? false;
+          if (keep && vault.dataKeys.count(patientId) === 0) continue; // nothing left to drop
+          dropPatientData(patientId, keep);
           dropped.push(patientId);
         }
       }
       return dropped;
     },
-    dropExpired: () => vault.dataKeys.purgeExpired(now()),
+    dropExpired() {
+      const at = now();
+      const expired = vault.dataKeys.expiredPatientIds(at);
+      if (expired.length === 0) return 0;
+      return vault.transaction(() => {
+        const n = vault.dataKeys.purgeExpired(at);
+        // A grant ended: the chart goes with the last key (a patient still holding a live key keeps it).
+        for (const patientId of expired) {
+          if (vault.dataKeys.count(patientId) === 0) vault.purgePatient(patientId);
+        }
+        return n;
+      });
+    },
     dropPatient(patientId) {
-      vault.dataKeys.deleteForPatient(patientId);
+      dropPatientData(patientId);
     },
     dropAll() {
-      const n = countStmt.get()?.n ?? 0;
+      const n = vault.dataKeys.count();
       vault.transaction(() => {
-        for (const patientId of service.cachedPatientIds()) vault.dataKeys.deleteForPatient(patientId);
+        for (const patientId of new Set([...vault.dataKeys.patientIds(), ...vault.cachedPatientIds()])) dropPatientData(patientId);
         setPending([]);
       });
       return n;
     },
     async fetchForGrant(patientId, expiresAt) {
+      // Already cached for this grant: no unwrap (each one is a key access the server audits and rate-monitors).
+      if (vault.dataKeys.get(patientId, undefined, now())?.expiresAt === expiresAt) return;
       await fetchFromServer(patientId, undefined, expiresAt);
     },
   };

@@ -51,6 +51,12 @@ export class SessionManager {
   private frontUserId: string | null = null;
   private lockTimer: TimerHandle | null = null;
   private readonly grantTimers = new Map<string, TimerHandle[]>();
+  /**
+   * Grants that have ended (expiry, revoke or logout, whichever came first). A grant ends once:
+   * the server may still list it as running (its own clock, a longer duration than the local cap),
+   * but /v1/me or the next login must not bring it back only to end it, and audit it, a second time.
+   */
+  private readonly endedGrants = new Set<string>();
   /** Never above 15 minutes, whatever the policy file says. */
   readonly lockTimeoutMs: number;
   readonly warningMs: number;
@@ -201,7 +207,11 @@ export class SessionManager {
 
   // --- break-glass ------------------------------------------------------------------------------
 
-  addBreakGlass(s: UserSession, grant: BreakGlassGrant): void {
+  /** Starts a grant's access and timers. A grant that already ended is not started again (false). */
+  addBreakGlass(s: UserSession, grant: BreakGlassGrant): boolean {
+    if (this.endedGrants.has(grant.grantId)) return false;
+    // The same grant again (a restore racing a request): it is already running, nothing to restart.
+    if (s.breakGlass.get(grant.patientId)?.grantId === grant.grantId) return true;
     this.endBreakGlass(s, grant.patientId, 'ended');
     s.breakGlass.set(grant.patientId, grant);
     const now = this.opts.clock.now();
@@ -220,6 +230,12 @@ export class SessionManager {
     );
     this.grantTimers.set(grant.grantId, timers);
     this.changed();
+    return true;
+  }
+
+  /** Whether this grant has ended on this workstation (it is never started or ended again). */
+  hasEnded(grantId: string): boolean {
+    return this.endedGrants.has(grantId);
   }
 
   /**
@@ -243,6 +259,12 @@ export class SessionManager {
     s.breakGlass.delete(patientId);
     for (const t of this.grantTimers.get(g.grantId) ?? []) this.opts.clock.clearTimeout(t);
     this.grantTimers.delete(g.grantId);
+    if (this.endedGrants.has(g.grantId)) {
+      // Defensive: a grant that somehow came back after its end is dropped without a second end.
+      this.changed();
+      return false;
+    }
+    this.endedGrants.add(g.grantId);
     this.opts.hooks.emit({ event: 'breakGlass.expired', payload: { patientId, grantId: g.grantId } });
     this.opts.hooks.onBreakGlassEnded?.(s, g, cause);
     this.changed();

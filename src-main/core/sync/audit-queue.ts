@@ -28,8 +28,7 @@ export function auditRejection(ctx: SyncContext): AuditRejection | null {
 }
 
 export function unpushedAuditCount(ctx: SyncContext): number {
-  const row = ctx.vault.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM audit_log WHERE pushed = 0').get();
-  return row?.n ?? 0;
+  return ctx.vault.audit.unpushedCount();
 }
 
 /** Pushes every unpushed entry in order. Transient errors propagate; a refusal is recorded and returned. */

@@ -18,6 +18,8 @@ export interface SyncContext {
   /** Audit entries per ingest request (up to LIMITS.auditBatch). */
   auditBatch: number;
   signal?: AbortSignal;
+  /** Patients whose cached chart stays when the server scope excludes them (active local break-glass). */
+  keepCharts?: () => Iterable<string>;
 }
 
 /** kv keys the engine owns (values are ids, counts and times: never PHI). */
@@ -30,4 +32,6 @@ export const KV = {
   auditRejected: 'sync.audit.rejected',
   scope: 'sync.scope',
   skipped: 'sync.pull.skipped',
+  /** Patients whose older records are still to be pulled (access gained) -> their pull cursor ('' = from the start). */
+  history: 'sync.pull.history',
 } as const;

@@ -21,8 +21,8 @@ import { listConflicts, resolveConflict, type ConflictChoice, type ConflictView,
 import { isTransient } from './http-json';
 import { drainOutbox, heldCount, liveRows } from './outbox-drain';
 import { isCertificatePinError } from './pinned-https';
-import { pullChanges, type PullProgress } from './pull';
-import { reconcileScope } from './scope';
+import { pullChanges, pullHistories, queueHistory, type PullProgress } from './pull';
+import { reconcileScope, type ScopeReport } from './scope';
 import { isDeviceRevoked } from './device-revoked';
 import type { ServerClient } from './server-client';
 import type { SyncStatus } from './status';
@@ -31,6 +31,22 @@ import { LIMITS } from '../../../src-shared/sync/common';
 export type { SyncStatus } from './status';
 export type { ConflictChoice, ConflictView, ResolveResult } from './conflicts';
 export type { PullProgress } from './pull';
+
+/**
+ * What GET /v1/me said at the end of a cycle (ids and grant times only), raised when it differs
+ * from the last one raised (and once after start): the session core refreshes the signed-in
+ * user's care-team snapshot from it without a request of its own.
+ */
+export interface ScopeChange {
+  userId: string;
+  careTeamPatientIds: string[];
+  restrictedPatientIds: string[];
+  breakGlassGrants: ScopeReport['me']['breakGlassGrants'];
+  /** Patients whose keys and cached chart were removed in this cycle. */
+  dropped: string[];
+  /** Patients that entered the scope in this cycle (their older records were pulled). */
+  added: string[];
+}
 
 export interface SyncEngineOptions {
   vault: Vault;
@@ -45,6 +61,11 @@ export interface SyncEngineOptions {
   pullLimit?: number;
   auditBatch?: number;
   now?: () => Date;
+  /**
+   * Patients the session core still grants locally (an OFFLINE break-glass the server does not
+   * know): when the server's scope excludes them their keys go, but their cached chart stays.
+   */
+  keepCharts?: () => Iterable<string>;
 }
 
 export interface SyncEngine {
@@ -63,6 +84,13 @@ export interface SyncEngine {
   notifyLocalChange(): void;
   /** The OS says the network changed (e.g. Electron `online`/`offline` events). */
   setNetworkHint(online: boolean): void;
+  /** The care team / grants / restrictions changed (seen by any cycle, automatic or not). */
+  onScope(cb: (s: ScopeChange) => void): () => void;
+  /**
+   * Access to the patient was just granted (e.g. an online break-glass): pull the patient's whole
+   * chart (not only changes after the cursor) in a cycle that starts now.
+   */
+  notifyAccessGranted(patientId: string): void;
   readonly keys: DataKeyService;
 }
 
@@ -83,6 +111,7 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
     pullLimit: Math.min(opts.pullLimit ?? LIMITS.pullLimitDefault, LIMITS.pullLimitMax),
     auditBatch: Math.min(opts.auditBatch ?? 500, LIMITS.auditBatch),
     get signal() { return abort.signal; },
+    ...(opts.keepCharts ? { keepCharts: opts.keepCharts } : {}),
   };
 
   let state: State = 'idle';
@@ -98,9 +127,33 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
   /** Sticky: a revoked workstation never syncs again (IT re-enrolls it). */
   let revoked = false;
   const listeners = new Set<(s: SyncStatus) => void>();
+  const scopeListeners = new Set<(s: ScopeChange) => void>();
+  let lastScopeKey: string | null = null;
+
+  function raiseScope(report: ScopeReport): void {
+    const me = report.me;
+    const change: ScopeChange = {
+      userId: me.user.id,
+      careTeamPatientIds: [...me.careTeamPatientIds].sort(),
+      restrictedPatientIds: [...me.restrictedPatientIds].sort(),
+      breakGlassGrants: [...me.breakGlassGrants].sort((a, b) => a.id.localeCompare(b.id)),
+      dropped: report.dropped,
+      added: report.added,
+    };
+    const key = JSON.stringify([change.userId, change.careTeamPatientIds, change.restrictedPatientIds, change.breakGlassGrants]);
+    if (key === lastScopeKey && report.dropped.length === 0 && report.added.length === 0) return;
+    lastScopeKey = key;
+    for (const cb of scopeListeners) {
+      try {
+        cb(change);
+      } catch {
+        // A listener's failure must not fail the sync cycle.
+      }
+    }
+  }
 
   function status(): SyncStatus {
-    const conflicts = vault.db.prepare<[], { n: number }>("SELECT count(*) AS n FROM resources WHERE status = 'conflict'").get()?.n ?? 0;
+    const conflicts = vault.resources.countByStatus('conflict');
     const last = vault.kv.get(KV.lastSuccessAt);
     return {
       state, online,
@@ -170,7 +223,10 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
         message = 'The server refused part of this workstation\'s audit trail; it is kept here unchanged. IT has to review it.';
         errorCode = `AUDIT_${audit.rejected.reason.toUpperCase()}`;
       }
-      await reconcileScope(ctx);
+      const scope = await reconcileScope(ctx);
+      // Newly accessible patients: their older records, pulled by patient to completion.
+      await pullHistories(ctx);
+      raiseScope(scope);
       if (waitUntil === null) vault.kv.set(KV.lastSuccessAt, now().toISOString());
       state = audit.rejected ? 'error' : 'idle';
       offlineAttempts = 0;
@@ -288,6 +344,15 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
     notifyLocalChange() {
       emit();
       if (started && !running) schedule(250);
+    },
+    onScope(cb) {
+      scopeListeners.add(cb);
+      return () => scopeListeners.delete(cb);
+    },
+    notifyAccessGranted(patientId) {
+      if (vault.closed) return;
+      queueHistory(ctx, [patientId]);
+      if (started && !running) schedule(0);
     },
     setNetworkHint(isOnline) {
       if (!isOnline) {

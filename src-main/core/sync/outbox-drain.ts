@@ -18,16 +18,15 @@
 import { EhrError, ErrorCode } from '../../../src-shared/errors';
 import type { Envelope } from '../../../src-shared/node/envelope';
 import type { Mutation, MutationResult } from '../../../src-shared/sync/sync';
-import type { OutboxRow } from '../vault';
+import { OUTBOX_HELD_AT, type OutboxRow } from '../vault';
 import type { DataKey } from '../crypto/data-keys';
 import { backoffDelayMs } from './backoff';
 import { KV, type SyncContext } from './context';
 import { isTransient } from './http-json';
 import { isTombstone, openRecord, sealMutation, type ConflictTheirs } from './records';
 
-/** nextAttemptAt of a held row; every live row is due before LIVE_UNTIL. */
-export const HELD_AT = new Date('9999-12-31T00:00:00.000Z');
-const LIVE_UNTIL = new Date('9000-01-01T00:00:00.000Z');
+/** nextAttemptAt of a held row (the vault outbox's notion); every live row is due before it. */
+export const HELD_AT = OUTBOX_HELD_AT;
 
 export interface DrainReport {
   applied: number;
@@ -55,18 +54,16 @@ function effectiveBase(ctx: SyncContext, row: OutboxRow): number {
 }
 
 function hold(ctx: SyncContext, row: OutboxRow, code: string): void {
-  ctx.vault.outbox.recordAttempt(row.seq, HELD_AT, `held:${code}`);
+  ctx.vault.outbox.hold(row.seq, code);
 }
 
 /** Live (not held) rows, in push order. */
 export function liveRows(ctx: SyncContext, limit: number): OutboxRow[] {
-  return ctx.vault.outbox.due(LIVE_UNTIL, limit);
+  return ctx.vault.outbox.live(limit);
 }
 
 export function heldCount(ctx: SyncContext): number {
-  // Read-only count on the vault's outbox table (the repository has no "held" notion).
-  const row = ctx.vault.db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM outbox WHERE next_attempt_at >= ?').get(LIVE_UNTIL.toISOString());
-  return row?.n ?? 0;
+  return ctx.vault.outbox.heldCount();
 }
 
 /** Seals a batch; rows that cannot be sealed for good (no key, no patient) are held, transient errors propagate. */

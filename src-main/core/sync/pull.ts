@@ -8,7 +8,7 @@
  */
 import type { Envelope } from '../../../src-shared/node/envelope';
 import type { DataKey } from '../crypto/data-keys';
-import { EhrError } from '../../../src-shared/errors';
+import { EhrError, ErrorCode } from '../../../src-shared/errors';
 import type { PulledRecord, PullResponse } from '../../../src-shared/sync/sync';
 import { KV, type SyncContext } from './context';
 import { isTransient } from './http-json';
@@ -65,6 +65,22 @@ async function openPage(ctx: SyncContext, records: PulledRecord[], memo: KeyMemo
   return { opened, failed };
 }
 
+/** Stores opened records (call inside the page's vault transaction); validation refusals are skipped by id. */
+function storeRecords(ctx: SyncContext, opened: Opened[], failed: { recordId: string; code: string }[], report: PullReport, seenPatients: Set<string>): void {
+  for (const { record, value } of opened) {
+    try {
+      const outcome = applyServerRecord(ctx.vault, record.envelope as Envelope, record.meta, value);
+      if (outcome === 'stored' || outcome === 'deleted') report.stored++;
+      seenPatients.add(record.envelope.patientId);
+    } catch (e) {
+      // Only a validation refusal is skipped; storage failures abort the page (and keep the cursor).
+      if (!(e instanceof EhrError) || e.code !== 'INVALID') throw e;
+      failed.push({ recordId: record.envelope.recordId, code: e.code });
+    }
+  }
+  for (const f of failed) noteSkipped(ctx, f.recordId, f.code);
+}
+
 /** Pulls every page from the saved cursor until the server has no more. Transient errors propagate (cursor kept). */
 export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgress) => void): Promise<PullReport> {
   const { vault } = ctx;
@@ -96,18 +112,7 @@ export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgres
     const { opened, failed } = await openPage(ctx, page.records, memo);
     lap('openMs');
     vault.transaction(() => {
-      for (const { record, value } of opened) {
-        try {
-          const outcome = applyServerRecord(vault, record.envelope as Envelope, record.meta, value);
-          if (outcome === 'stored' || outcome === 'deleted') report.stored++;
-          seenPatients.add(record.envelope.patientId);
-        } catch (e) {
-          // Only a validation refusal is skipped; storage failures abort the page (and keep the cursor).
-          if (!(e instanceof EhrError) || e.code !== 'INVALID') throw e;
-          failed.push({ recordId: record.envelope.recordId, code: e.code });
-        }
-      }
-      for (const f of failed) noteSkipped(ctx, f.recordId, f.code);
+      storeRecords(ctx, opened, failed, report, seenPatients);
       done += page.records.length;
       vault.kv.set(KV.pullCursor, page.nextCursor);
       vault.kv.set(KV.pullReceived, String(page.hasMore ? done : 0));
@@ -124,9 +129,80 @@ export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgres
 }
 
 /** "Data as of": the time the last complete pull began, per patient in scope (or seen in it). */
-function markDataAsOf(ctx: SyncContext, seen: Set<string>, at: string): void {
-  const scope = ctx.vault.kv.getJson<{ patientIds: string[] }>(KV.scope)?.patientIds ?? [];
+function markDataAsOf(ctx: SyncContext, seen: Set<string>, at: string, withScope = true): void {
+  const scope = withScope ? ctx.vault.kv.getJson<{ patientIds: string[] }>(KV.scope)?.patientIds ?? [] : [];
   const map = ctx.vault.kv.getJson<Record<string, string>>(KV.dataAsOf) ?? {};
   for (const p of [...scope, ...seen]) map[p] = at;
   ctx.vault.kv.setJson(KV.dataAsOf, map);
+}
+
+type HistoryQueue = Record<string, string>;
+const historyQueue = (ctx: SyncContext): HistoryQueue => ctx.vault.kv.getJson<HistoryQueue>(KV.history) ?? {};
+
+/**
+ * Access to these patients was gained (break-glass grant, care-team addition, access back after a
+ * purge): their records older than the main cursor never come with it, so each is pulled by
+ * `patientId` from the start (docs/server.md). Queued in kv, so a restart resumes it.
+ */
+export function queueHistory(ctx: SyncContext, patientIds: Iterable<string>): void {
+  const queue = historyQueue(ctx);
+  let changed = false;
+  for (const p of patientIds) {
+    if (p in queue) continue;
+    queue[p] = '';
+    changed = true;
+  }
+  if (changed) ctx.vault.kv.setJson(KV.history, queue);
+}
+
+export function pendingHistory(ctx: SyncContext): string[] {
+  return Object.keys(historyQueue(ctx));
+}
+
+/**
+ * Pulls the queued patients' records to completion, page by page, each page stored with the
+ * patient's cursor in one vault transaction (resumable like the main pull). A patient whose access
+ * ended meanwhile (FORBIDDEN) leaves the queue. Transient errors propagate (cursor kept).
+ */
+export async function pullHistories(ctx: SyncContext): Promise<PullReport> {
+  const report: PullReport = { received: 0, stored: 0, skipped: 0, pages: 0, timings: { fetchMs: 0, openMs: 0, storeMs: 0 } };
+  const memo: KeyMemo = new Map();
+  for (const patientId of pendingHistory(ctx)) {
+    if (ctx.signal?.aborted) return report;
+    const startedAt = ctx.now().toISOString();
+    const seen = new Set<string>([patientId]);
+    const setCursor = (cursor: string | null): void => {
+      const queue = historyQueue(ctx);
+      if (cursor === null) delete queue[patientId];
+      else queue[patientId] = cursor;
+      ctx.vault.kv.setJson(KV.history, queue);
+    };
+    let cursor = historyQueue(ctx)[patientId] ?? '';
+    try {
+      for (;;) {
+        if (ctx.signal?.aborted) return report;
+        const page = await ctx.client.pull({ patientId, ...(cursor ? { cursor } : {}), limit: ctx.pullLimit }, { signal: ctx.signal });
+        // Only this patient's records belong here (the server filters; we check).
+        const mine = page.records.filter((r) => r.envelope.patientId === patientId);
+        const { opened, failed } = await openPage(ctx, mine, memo);
+        ctx.vault.transaction(() => {
+          storeRecords(ctx, opened, failed, report, seen);
+          setCursor(page.hasMore ? page.nextCursor : null);
+        });
+        report.received += mine.length;
+        report.skipped += failed.length;
+        report.pages++;
+        if (!page.hasMore) break;
+        cursor = page.nextCursor;
+      }
+    } catch (e) {
+      if (e instanceof EhrError && (e.code === ErrorCode.FORBIDDEN || e.code === ErrorCode.NOT_FOUND)) {
+        setCursor(null);
+        continue;
+      }
+      throw e;
+    }
+    markDataAsOf(ctx, seen, startedAt, false);
+  }
+  return report;
 }

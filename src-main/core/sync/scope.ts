@@ -1,13 +1,25 @@
 /**
- * Which patients' keys this workstation may hold, from the server's GET /v1/me: the user's
- * care-team patients plus active break-glass grants. Keys of everyone else are dropped; keys held
- * only through a grant carry the grant's expiry.
+ * Which patients this workstation may hold, from the server's GET /v1/me (every cycle, automatic or
+ * not): the user's care-team patients plus active break-glass grants.
+ *
+ * - Everyone else's keys AND cached chart are dropped (`keys.retainOnly` -> `vault.purgePatient`);
+ *   unsent work of theirs stays in the outbox, held `access-ended`.
+ * - Keys held only through a grant carry the grant's expiry (fetched once per grant, not per cycle).
+ * - A patient who entered the scope since the last reconcile (grant, care-team addition) gets its
+ *   held work released and its older records pulled by patient (`queueHistory`).
  */
+import type { MeResponse } from '../../../src-shared/sync/auth';
+import { ACCESS_HOLD_CODES } from '../vault';
 import { KV, type SyncContext } from './context';
+import { queueHistory } from './pull';
 
 export interface ScopeReport {
   patientIds: string[];
   dropped: string[];
+  /** Patients allowed now that were not at the previous reconcile (none on the very first one). */
+  added: string[];
+  /** The server's answer (ids, roles and grant times only). */
+  me: MeResponse;
 }
 
 export async function reconcileScope(ctx: SyncContext): Promise<ScopeReport> {
@@ -22,8 +34,15 @@ export async function reconcileScope(ctx: SyncContext): Promise<ScopeReport> {
     if (!careTeam.has(g.patientId)) await ctx.keys.fetchForGrant(g.patientId, g.expiresAt);
   }
   ctx.keys.dropExpired();
-  const dropped = ctx.keys.retainOnly(allowed);
-  ctx.vault.kv.setJson(KV.scope, { patientIds: [...allowed], at: ctx.now().toISOString() });
-  return { patientIds: [...allowed], dropped };
+  const dropped = ctx.keys.retainOnly(allowed, new Set(ctx.keepCharts?.() ?? []));
+  const previous = ctx.vault.kv.getJson<{ patientIds: string[] }>(KV.scope)?.patientIds;
+  // The first reconcile follows the first full pull, which brought everything visible then.
+  const before = previous ? new Set(previous) : null;
+  const added = before ? [...allowed].filter((p) => !before.has(p)) : [];
+  ctx.vault.transaction(() => {
+    for (const p of added) ctx.vault.outbox.releaseForPatient(p, ACCESS_HOLD_CODES, ctx.now());
+    queueHistory(ctx, added);
+    ctx.vault.kv.setJson(KV.scope, { patientIds: [...allowed], at: ctx.now().toISOString() });
+  });
+  return { patientIds: [...allowed], dropped, added, me };
 }
-

@@ -19,6 +19,7 @@ import { guardRepository } from './guard';
 import { migrate } from './migrations';
 import { openWithCandidates, readCandidates, settleKeychain, type Candidate } from './open-key';
 import { rekeyVault, type RekeyStep } from './rekey';
+import { cachedPatientIds, purgePatientCache, type PatientPurgeReport } from './purge';
 import { createAuditRepository } from './repos/audit';
 import { createDataKeyRepository } from './repos/data-keys';
 import { createDraftRepository } from './repos/drafts';
@@ -74,6 +75,13 @@ export interface Vault extends Repositories {
   readonly device: VaultDevice;
   /** Runs fn in one SQLite transaction (nested calls become savepoints); SQLite errors become vault errors. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Access to the patient ended here: removes the cached chart (patients row + search tokens, every
+   * resource) in one transaction; drafts stay, outbox rows stay held, audit entries stay (purge.ts).
+   */
+  purgePatient(patientId: string): PatientPurgeReport;
+  /** Patients with a patients row or a cached resource (ids only). */
+  cachedPatientIds(): string[];
   /** Rotates the workstation key (crash-safe; see rekey.ts). */
   rekey(newKey?: Buffer, onStep?: (step: RekeyStep) => void): Promise<void>;
   close(): void;
@@ -186,6 +194,12 @@ export async function openVault(options: OpenVaultOptions): Promise<Vault> {
         throw fromStorage(e);
       }
     },
+    purgePatient(patientId: string): PatientPurgeReport {
+      return purgePatientCache(vault, patientId);
+    },
+    cachedPatientIds(): string[] {
+      return cachedPatientIds(vault);
+    },
     async rekey(newKey?: Buffer, onStep?: (step: RekeyStep) => void): Promise<void> {
       const current = live();
       closed = true; // no reads or writes while the file changes keys
@@ -222,6 +236,8 @@ export type { ResourceInput, StoredResource, ResourceStatus, ConflictSide, Resou
 export { RESOURCE_STATUSES } from './repos/resources';
 export type { Draft, DraftInput, DraftRepository } from './repos/drafts';
 export type { OutboxInput, OutboxRow, OutboxOp, OutboxRepository } from './repos/outbox';
+export { OUTBOX_HELD_AT, OUTBOX_HELD_FROM } from './repos/outbox';
+export { ACCESS_ENDED, ACCESS_HOLD_CODES, type PatientPurgeReport } from './purge';
 export type { AuditRepository } from './repos/audit';
 export type { DataKey, DataKeyRepository } from './repos/data-keys';
 export type { Verifier, VerifierInput, VerifierRepository } from './repos/verifiers';

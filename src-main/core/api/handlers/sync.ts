@@ -1,6 +1,6 @@
 /** sync.*: status and conflicts of the sync engine; resolving a conflict is a write to that chart. */
 import { isAccessible, rolesMayEver } from '../../../../src-shared/access';
-import { RECORD_TYPES, type SyncStatus } from '../../../../src-shared/api';
+import { RECORD_TYPES, type ConflictSide, type ConflictSummary, type SyncStatus } from '../../../../src-shared/api';
 import type { ApiContext } from '../context';
 import type { HandlerTable } from '../handler';
 import { accessTo, ensurePatientAccess } from '../guard';
@@ -16,6 +16,22 @@ const disabled = (ctx: ApiContext): SyncStatus => ({
 });
 
 const anySession = (): boolean => true;
+
+const sideOf = (s: ConflictSide): ConflictSide => ({ resource: s.resource, version: s.version, authorUserId: s.authorUserId, deviceId: s.deviceId, at: s.at });
+
+/** Exactly the contract's shape (both versions with author, device, time), nothing the engine adds beyond it. */
+function toSummary(c: ConflictSummary): ConflictSummary {
+  return {
+    conflictId: c.conflictId,
+    patientId: c.patientId,
+    recordId: c.recordId,
+    resourceType: c.resourceType,
+    localVersion: c.localVersion,
+    serverVersion: c.serverVersion,
+    mine: sideOf(c.mine),
+    theirs: sideOf(c.theirs),
+  };
+}
 
 export const syncHandlers: Pick<HandlerTable, 'sync.status' | 'sync.now' | 'sync.conflicts' | 'sync.resolve'> = {
   'sync.status': {
@@ -38,7 +54,7 @@ export const syncHandlers: Pick<HandlerTable, 'sync.status' | 'sync.now' | 'sync
     run(ctx, { session }) {
       // Only conflicts in charts the user may open (ids only, but still a hint about a patient).
       const all = ctx.sync ? ctx.sync.conflicts() : [];
-      return all.filter((c) => isAccessible(accessTo(ctx, session, c.patientId)));
+      return all.filter((c) => isAccessible(accessTo(ctx, session, c.patientId))).map(toSummary);
     },
   },
   'sync.resolve': {

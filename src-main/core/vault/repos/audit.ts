@@ -22,6 +22,7 @@ export function createAuditRepository(db: Db, device: AuditDevice) {
   const unpushed = db.prepare<[number], { entry: string }>('SELECT entry FROM audit_log WHERE pushed = 0 ORDER BY seq LIMIT ?');
   const markPushed = db.prepare('UPDATE audit_log SET pushed = 1 WHERE seq <= ? AND pushed = 0');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM audit_log');
+  const countUnpushed = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM audit_log WHERE pushed = 0');
   const all = db.prepare<[], { entry: string }>('SELECT entry FROM audit_log ORDER BY seq');
 
   // The head is read inside the same transaction as the insert (one primary-key lookup), so a
@@ -61,6 +62,10 @@ export function createAuditRepository(db: Db, device: AuditDevice) {
     },
     count(): number {
       return (countAll.get() as { n: number }).n;
+    },
+    /** How many entries the server has not accepted yet. */
+    unpushedCount(): number {
+      return (countUnpushed.get() as { n: number }).n;
     },
     /** Verifies the whole local chain with this device's public key. */
     verify(): ChainVerdict {

@@ -25,6 +25,11 @@ export function createDataKeyRepository(db: Db) {
     'SELECT * FROM data_keys WHERE patient_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at DESC, rowid DESC LIMIT 1');
   const delPatient = db.prepare('DELETE FROM data_keys WHERE patient_id = ?');
   const purge = db.prepare('DELETE FROM data_keys WHERE expires_at IS NOT NULL AND expires_at <= ?');
+  const patientIds = db.prepare<[], { patient_id: string }>('SELECT DISTINCT patient_id FROM data_keys ORDER BY patient_id');
+  const expiredPatientIds = db.prepare<[string], { patient_id: string }>(
+    'SELECT DISTINCT patient_id FROM data_keys WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY patient_id');
+  const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM data_keys');
+  const countPatient = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM data_keys WHERE patient_id = ?');
 
   return {
     put(k: DataKey): void {
@@ -41,6 +46,18 @@ export function createDataKeyRepository(db: Db) {
     },
     purgeExpired(now: Date = new Date()): number {
       return purge.run(now.toISOString()).changes;
+    },
+    /** Patients with at least one cached key (expired or not), sorted. */
+    patientIds(): string[] {
+      return patientIds.all().map((r) => r.patient_id);
+    },
+    /** Patients with at least one key expired at `now` (what `purgeExpired` would touch). */
+    expiredPatientIds(now: Date = new Date()): string[] {
+      return expiredPatientIds.all(now.toISOString()).map((r) => r.patient_id);
+    },
+    /** Cached keys, expired or not; of one patient when given. */
+    count(patientId?: string): number {
+      return ((patientId === undefined ? countAll.get() : countPatient.get(patientId)) as { n: number }).n;
     },
   };
 }

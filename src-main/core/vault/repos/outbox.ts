@@ -7,6 +7,13 @@ import type { Db } from '../connection';
 
 export type OutboxOp = 'create' | 'update' | 'delete';
 
+/**
+ * nextAttemptAt of a HELD row: kept (never dropped), counted in sync status, not pushed until
+ * released. Every live row is due before HELD_FROM.
+ */
+export const OUTBOX_HELD_AT = new Date('9999-12-31T00:00:00.000Z');
+export const OUTBOX_HELD_FROM = new Date('9000-01-01T00:00:00.000Z');
+
 export interface OutboxInput {
   mutationId: string;
   recordId: string;
@@ -47,6 +54,10 @@ export function createOutboxRepository(db: Db) {
   const attempt = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE seq = ?');
   const remove = db.prepare('DELETE FROM outbox WHERE mutation_id = ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM outbox');
+  const countHeld = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM outbox WHERE next_attempt_at >= ?');
+  const heldRows = db.prepare<[string, number], Row>('SELECT * FROM outbox WHERE next_attempt_at >= ? ORDER BY seq LIMIT ?');
+  const holdPatient = db.prepare('UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE patient_id = ? AND next_attempt_at < ?');
+  const releasePatient = db.prepare('UPDATE outbox SET next_attempt_at = ?, last_error = NULL WHERE patient_id = ? AND last_error = ? AND next_attempt_at >= ?');
 
   return {
     /** Returns the row's seq (its place in the push order). */
@@ -77,6 +88,31 @@ export function createOutboxRepository(db: Db) {
     },
     count(): number {
       return (countAll.get() as { n: number }).n;
+    },
+    /** Holds one row (an attempt that cannot succeed as things stand); `code` is a code, never a message. */
+    hold(seq: number, code: string): void {
+      attempt.run(OUTBOX_HELD_AT.toISOString(), `held:${code}`, seq);
+    },
+    /** Holds every live row of the patient (e.g. access to the patient ended); returns how many. */
+    holdForPatient(patientId: string, code: string): number {
+      return holdPatient.run(OUTBOX_HELD_AT.toISOString(), `held:${code}`, patientId, OUTBOX_HELD_FROM.toISOString()).changes;
+    },
+    /** Makes the patient's rows held with one of `codes` due again at `now` (e.g. access came back); returns how many. */
+    releaseForPatient(patientId: string, codes: readonly string[], now: Date = new Date()): number {
+      let n = 0;
+      for (const code of codes) n += releasePatient.run(now.toISOString(), patientId, `held:${code}`, OUTBOX_HELD_FROM.toISOString()).changes;
+      return n;
+    },
+    /** Held rows, oldest first. */
+    held(limit = 1000): OutboxRow[] {
+      return heldRows.all(OUTBOX_HELD_FROM.toISOString(), limit).map(toOutbox);
+    },
+    heldCount(): number {
+      return (countHeld.get(OUTBOX_HELD_FROM.toISOString()) as { n: number }).n;
+    },
+    /** Rows not held, due or waiting for their backoff, in push order. */
+    live(limit = 100): OutboxRow[] {
+      return due.all(new Date(OUTBOX_HELD_FROM.getTime() - 1).toISOString(), limit).map(toOutbox);
     },
   };
 }

@@ -72,6 +72,8 @@ export function createPatientRepository(db: Db) {
   const byId = db.prepare<[string], Row>('SELECT * FROM patients WHERE id = ?');
   const byMrn = db.prepare<[string], Row>('SELECT * FROM patients WHERE mrn_norm = ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM patients');
+  const delRow = db.prepare('DELETE FROM patients WHERE id = ?');
+  const allIds = db.prepare<[], { id: string }>('SELECT id FROM patients ORDER BY id');
   /** Search statements by shape (number of name tokens, MRN given, DOB given), prepared once each. */
   const searchCache = new Map<string, ReturnType<typeof db.prepare<unknown[], Row>>>();
 
@@ -150,6 +152,19 @@ export function createPatientRepository(db: Db) {
     },
     count(): number {
       return (countAll.get() as { n: number }).n;
+    },
+    /** Ids of every cached patient, sorted (ids only). */
+    ids(): string[] {
+      return allIds.all().map((r) => r.id);
+    },
+    /** Removes the patient's row and search tokens in one transaction; false when the id is unknown. */
+    delete(id: string): boolean {
+      let removed = false;
+      db.transaction(() => {
+        clearTokens.run(id);
+        removed = delRow.run(id).changes === 1;
+      })();
+      return removed;
     },
   };
 }

@@ -60,6 +60,10 @@ export function createResourceRepository(db: Db) {
   const clearConflictStmt = db.prepare('UPDATE resources SET conflict_json = NULL WHERE id = ?');
   const conflictOf = db.prepare<[string], { conflict_json: string | null }>('SELECT conflict_json FROM resources WHERE id = ?');
   const countAll = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM resources');
+  const countStatus = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM resources WHERE status = ?');
+  const patientIds = db.prepare<[], { patient_id: string }>('SELECT DISTINCT patient_id FROM resources WHERE patient_id IS NOT NULL ORDER BY patient_id');
+  const conflictsOfPatient = db.prepare<[string], Row>("SELECT * FROM resources WHERE patient_id = ? AND status = 'conflict' ORDER BY id");
+  const delPatient = db.prepare("DELETE FROM resources WHERE patient_id = ? OR (resource_type = 'Patient' AND id = ?)");
 
   /** E.g. 'synced' with the server's new version after a push. Returns false when the id is unknown. */
   function setStatus(id: string, status: ResourceStatus, version?: number): boolean {
@@ -109,6 +113,21 @@ export function createResourceRepository(db: Db) {
     },
     count(): number {
       return (countAll.get() as { n: number }).n;
+    },
+    countByStatus(status: ResourceStatus): number {
+      return (countStatus.get(status) as { n: number }).n;
+    },
+    /** Patients with at least one cached resource, sorted. */
+    patientIds(): string[] {
+      return patientIds.all().map((r) => r.patient_id);
+    },
+    /** The patient's records in conflict: ours (the resource) and theirs (the conflict side). */
+    conflictsOfPatient(patientId: string): { local: StoredResource; theirs: ConflictSide | null }[] {
+      return conflictsOfPatient.all(patientId).map((r) => ({ local: toStored(r), theirs: r.conflict_json ? (JSON.parse(r.conflict_json) as ConflictSide) : null }));
+    },
+    /** Removes every cached resource of the patient (and its Patient resource), whatever the status. Returns how many. */
+    deleteForPatient(patientId: string): number {
+      return delPatient.run(patientId, patientId).changes;
     },
   };
 }

@@ -44,6 +44,9 @@ describe.each(backends)('two workstations, one chart ($name)', ({ postgres }) =>
 
     // Reconnect: A pushes first and wins the race; B gets a conflict — both versions kept.
     server = await server.restart();
+    // A's offline attempt backed off (up to the harness cap, 400 ms); a fast restart can beat it.
+    const due = a.engine.status().nextAttemptAt;
+    if (due) await new Promise((r) => setTimeout(r, Math.max(0, due - Date.now()) + 20));
     expect((await a.engine.syncNow()).pendingMutations).toBe(0);
     const sb = await b.engine.syncNow();
     expect(sb.conflicts).toBe(1);

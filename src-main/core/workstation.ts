@@ -46,6 +46,8 @@ export interface WorkstationOptions {
   cacheSizeMb?: number;
   /** Vault durability; FULL (default) in production. Bulk tests may pass NORMAL. */
   synchronous?: 'FULL' | 'NORMAL';
+  /** How often the sync engine cycles on its own (default: the engine's 30 s). Tests shorten it. */
+  syncIntervalMs?: number;
 }
 
 /** The sync engine as the workstation drives it. */
@@ -151,7 +153,24 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
   if (opts.createSync) sync = opts.createSync({ vault, client, deviceId, emit: syncEmit });
   else if (client) {
     const keys = auditedDataKeys(createDataKeyService({ vault, client }), recordKeyAccess);
-    sync = syncPortFromEngine(createSyncEngine({ vault, client, keys }), syncEmit);
+    const engine = createSyncEngine({
+      vault,
+      client,
+      keys,
+      ...(opts.syncIntervalMs ? { intervalMs: opts.syncIntervalMs } : {}),
+      // A break-glass granted offline is unknown to the server: keep that chart on a reconnect
+      // until the grant ends here (the session manager ends it, and the next cycle purges it).
+      keepCharts: () => sessions.activeBreakGlassPatientIds(),
+    });
+    // Every cycle re-reads the care team: hand it to the session in front, so access decisions
+    // follow a care-team change without a new login or an explicit sync.now.
+    engine.onScope((scope) => {
+      const s = sessions.front;
+      if (!s || s.user.userId !== scope.userId) return;
+      s.careTeam = { careTeam: scope.careTeamPatientIds, restricted: scope.restrictedPatientIds, grants: s.careTeam.grants };
+      accounts.saveCareTeam(s.user.userId, s.careTeam);
+    });
+    sync = syncPortFromEngine(engine, syncEmit);
   }
   if (sync) sync = settlingAlerts(sync, withAlerts);
   // The sync engine pushes as the user in front: install their server tokens whenever the front
@@ -200,6 +219,7 @@ function settlingAlerts(port: WorkstationSync, withAlerts: (s: SyncStatus) => Sy
     ...(port.start ? { start: () => port.start!() } : {}),
     ...(port.stop ? { stop: () => port.stop!() } : {}),
     ...(port.notifyLocalChange ? { notifyLocalChange: () => port.notifyLocalChange!() } : {}),
+    ...(port.notifyAccessGranted ? { notifyAccessGranted: (id: string) => port.notifyAccessGranted!(id) } : {}),
     status: () => withAlerts(port.status()),
     syncNow: async () => withAlerts(await port.syncNow()),
     conflicts: () => port.conflicts(),

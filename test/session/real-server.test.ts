@@ -96,11 +96,18 @@ describe('against the real server', () => {
     );
     expect(ws.breakGlassAlerts.all().find((a) => a.grantId === grant.grantId)?.origin).toBe('server');
     expect(grant.expiresAt - grant.startedAt).toBe(60 * 60_000);
-    // The grant opens that patient (records.list passes the access check) and no other.
-    // (Bringing the chart's older records to this workstation is the sync engine's pull by patient.)
-    await ok(ws.invoke('sync.now', {}));
-    const chart = await ws.invoke('records.list', { patientId: 'demo-p-0009' });
-    expect(chart.ok ? 'allowed' : chart.error.code).toBe('allowed');
+    // The grant brings that patient's whole seeded chart to this workstation at once (a pull by
+    // patient, started by the grant — not the next 30-second cycle, nor a "sync now"), and opens
+    // that patient and no other.
+    const deadline = Date.now() + 15_000;
+    let records: unknown[] = [];
+    while (records.length === 0 && Date.now() < deadline) {
+      const chart = await ws.invoke('records.list', { patientId: 'demo-p-0009' });
+      expect(chart.ok ? 'allowed' : chart.error.code).toBe('allowed');
+      records = chart.ok ? (chart.value as unknown[]) : [];
+      if (records.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(records.length).toBeGreaterThan(0);
     const other = await ws.invoke('records.list', { patientId: 'demo-p-0010' });
     expect(other.ok ? 'allowed' : other.error.code).toBe('FORBIDDEN');
   });

@@ -17,6 +17,8 @@ export interface SyncPort {
   resolveConflict(conflictId: string, choice: 'local' | 'server'): Promise<SyncStatus>;
   /** A local write was queued: push soon. */
   notifyLocalChange?(): void;
+  /** Access to this patient was just granted (online break-glass): fetch the whole chart now. */
+  notifyAccessGranted?(patientId: string): void;
 }
 
 export interface ApiContext {

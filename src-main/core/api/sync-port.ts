@@ -25,5 +25,6 @@ export function syncPortFromEngine(engine: SyncEngine, emit: (e: EhrEvent) => vo
       return engine.status();
     },
     notifyLocalChange: () => engine.notifyLocalChange(),
+    notifyAccessGranted: (patientId) => engine.notifyAccessGranted(patientId),
   };
 }

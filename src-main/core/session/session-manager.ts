@@ -76,6 +76,11 @@ export class SessionManager {
     return this.sessions.get(userId) ?? null;
   }
 
+  /** Patients any signed-in user holds a running break-glass grant for (their charts stay cached). */
+  activeBreakGlassPatientIds(): string[] {
+    return [...this.sessions.values()].flatMap((s) => [...s.breakGlass.keys()]);
+  }
+
   /**
    * Puts a freshly authenticated user in front. The session in front, if it is someone else's,
    * is locked and kept in the background; the same user's existing session is resumed (its

@@ -83,8 +83,8 @@ export const breakGlassHandlers: Pick<HandlerTable, 'breakGlass.request' | 'brea
       });
       ctx.audit.record(actor, { type: 'break-glass-start', patientId: patient.id, resourceRefs: [`Patient/${patient.id}`], reasonCode: input.reason });
       ctx.sessions.addBreakGlass(session, grant);
-      // Bring the chart (and its key) to this workstation now rather than at the next sync cycle.
-      if (origin === 'server') ctx.sync?.notifyLocalChange?.();
+      // Bring the whole chart (and its key) to this workstation now rather than at the next cycle.
+      if (origin === 'server') ctx.sync?.notifyAccessGranted?.(patient.id);
       return grant;
     },
   },

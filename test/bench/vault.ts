@@ -22,7 +22,8 @@ import { mulberry32 } from '../../src-shared/prng';
 const SCALE = Number(process.env.BENCH_SCALE ?? '1');
 const PATIENTS = Math.max(1000, Math.round(200_000 * SCALE));
 const RESOURCES_PER_PATIENT = 10;
-const CACHE_MB = 256;
+// SQLite page cache per connection; BENCH_CACHE_MB shows the read-ratio lever (a cache as large as the file).
+const CACHE_MB = Number(process.env.BENCH_CACHE_MB ?? '256');
 const READS = 20_000;
 const SEARCHES = 500;
 const SAVES = 300;

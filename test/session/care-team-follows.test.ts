@@ -5,28 +5,19 @@
  * Real server over pinned TLS, real keychain.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src-server/index';
 import type { PatientPage } from '../../src-shared/api/types';
 import { createKeytarKeyStore } from '../../src-main/core/keychain';
-import { createServerClient } from '../../src-main/core/sync/server-client';
-import { createWorkstation, type Workstation } from '../../src-main/core/workstation';
+import type { Workstation } from '../../src-main/core/workstation';
 import { DEMO, call, enrollDevice, login } from '../server/helpers';
-import { unlockTestKeyring } from '../vault/helpers';
+import { startEnrolledWorkstation, tempDirs } from './real-stack';
 
 type Team = { id: string; name: string; userIds: string[]; patientIds: string[] };
 let server: RunningServer;
 let ws: Workstation;
 let adminToken: string;
-const dirs: string[] = [];
-const temp = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), p));
-  dirs.push(d);
-  return d;
-};
+const dirs = tempDirs();
 
 async function wardA(): Promise<Team> {
   const res = await call<{ teams: Team[] }>(server, 'GET', '/v1/admin/care-teams', { token: adminToken });
@@ -50,24 +41,20 @@ async function until(what: () => Promise<boolean>, ms = 20_000): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startServer({ dataDir: temp('ehr-srv-'), port: 0, seed: 'demo', demoPatients: 10, log: () => undefined });
-  await unlockTestKeyring();
-  ws = await createWorkstation({
-    dataDir: temp('ehr-ws-'),
+  server = await startServer({ dataDir: dirs.make('ehr-srv-'), port: 0, seed: 'demo', demoPatients: 10, log: () => undefined });
+  ws = await startEnrolledWorkstation(server, {
+    dataDir: dirs.make('ehr-ws-'),
     keyStore: createKeytarKeyStore(`clinic-ehr-test-${randomUUID()}`),
-    server: { url: server.url, fingerprint: server.fingerprint },
+    name: 'care-team test',
     syncIntervalMs: 250,
   });
-  const enrol = createServerClient({ serverUrl: server.url, fingerprint: server.fingerprint, deviceId: ws.deviceId });
-  await enrol.enroll({ code: await server.issueEnrollmentCode(), publicKey: ws.vault.device.publicKeyRaw, name: 'care-team test' });
-  enrol.close();
   adminToken = (await login(server, DEMO.admin, (await enrollDevice(server)).deviceId)).accessToken;
 }, 120_000);
 
 afterAll(async () => {
   await ws?.close();
   await server?.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs.removeAll();
 });
 
 describe('automatic sync cycles and the care team', () => {

@@ -9,17 +9,14 @@
  * connections (the client sees ECONNREFUSED / ECONNRESET, as on a pulled cable).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src-server/index';
 import { AlertListResponseSchema } from '../../src-shared/sync';
-import { KeychainUnavailableError, createKeytarKeyStore, type KeyStore } from '../../src-main/core/keychain';
+import { createKeytarKeyStore, type KeyStore } from '../../src-main/core/keychain';
 import { createServerClient } from '../../src-main/core/sync/server-client';
-import { createWorkstation, type Workstation } from '../../src-main/core/workstation';
-import { unlockTestKeyring } from '../vault/helpers';
+import type { Workstation } from '../../src-main/core/workstation';
+import { ok, startEnrolledWorkstation, tempDirs } from './real-stack';
 
 const NURSE = { username: 'nurse', password: 'demo-nurse-2026' };
 const DOCTOR2 = { username: 'doctor2', password: 'demo-doctor2-2026' };
@@ -31,7 +28,7 @@ const JUSTIFICATION = 'Quintessa Marrowfield collapsed in the corridor, no chart
 let server: RunningServer;
 let ws: Workstation;
 let keyStore: KeyStore;
-const dirs: string[] = [];
+const dirs = tempDirs();
 const serverLog: string[] = [];
 const service = `clinic-ehr-test-${randomUUID()}`;
 
@@ -66,37 +63,15 @@ function relay(targetPort: number) {
 }
 let link: ReturnType<typeof relay>;
 
-const temp = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), p));
-  dirs.push(d);
-  return d;
-};
-
-async function ok<T>(p: Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>): Promise<T> {
-  const r = await p;
-  if (!r.ok) throw new Error(`call failed: ${JSON.stringify(r.error)}`);
-  return r.value as T;
-}
 
 beforeAll(async () => {
-  server = await startServer({ dataDir: temp('ehr-srv-'), port: 0, seed: 'demo', demoPatients: 10, log: (l) => serverLog.push(JSON.stringify(l)) });
+  server = await startServer({ dataDir: dirs.make('ehr-srv-'), port: 0, seed: 'demo', demoPatients: 10, log: (l) => serverLog.push(JSON.stringify(l)) });
   link = relay(server.port);
   await link.up();
   keyStore = createKeytarKeyStore(service);
-  await unlockTestKeyring();
-  const dataDir = temp('ehr-ws-');
-  for (let attempt = 1; ; attempt++) {
-    try {
-      ws = await createWorkstation({ dataDir, keyStore, server: { url: `https://127.0.0.1:${link.port}`, fingerprint: server.fingerprint } });
-      break;
-    } catch (e) {
-      if (attempt === 3 || !(e instanceof KeychainUnavailableError)) throw e;
-      await unlockTestKeyring();
-    }
-  }
-  const enrol = createServerClient({ serverUrl: server.url, fingerprint: server.fingerprint, deviceId: ws.deviceId });
-  await enrol.enroll({ code: await server.issueEnrollmentCode(), publicKey: ws.vault.device.publicKeyRaw, name: 'offline break-glass workstation' });
-  enrol.close();
+  ws = await startEnrolledWorkstation(server, {
+    dataDir: dirs.make('ehr-ws-'), keyStore, name: 'offline break-glass workstation', serverUrl: `https://127.0.0.1:${link.port}`,
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -104,7 +79,7 @@ afterAll(async () => {
   await link?.down().catch(() => undefined);
   await server?.close();
   for (const account of ['vault-key', 'vault-key-pending', 'device-signing-key']) await keyStore?.delete(account).catch(() => false);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs.removeAll();
 });
 
 describe('offline break-glass reaches the privacy officer', () => {

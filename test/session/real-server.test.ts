@@ -5,57 +5,26 @@
  * the server, and with the server gone the same user still logs in offline.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src-server/index';
-import { KeychainUnavailableError, createKeytarKeyStore, type KeyStore } from '../../src-main/core/keychain';
-import { createServerClient } from '../../src-main/core/sync/server-client';
-import { createWorkstation, type Workstation } from '../../src-main/core/workstation';
+import { createKeytarKeyStore, type KeyStore } from '../../src-main/core/keychain';
+import type { Workstation } from '../../src-main/core/workstation';
 import { containsCanary, vitals } from '../access/harness';
-import { unlockTestKeyring } from '../vault/helpers';
+import { ok, startEnrolledWorkstation, tempDirs } from './real-stack';
 
 const NURSE = { username: 'nurse', password: 'demo-nurse-2026' };
 let server: RunningServer;
 let ws: Workstation;
 let keyStore: KeyStore;
-const dirs: string[] = [];
+const dirs = tempDirs();
 const serverLog: string[] = [];
 const service = `clinic-ehr-test-${randomUUID()}`;
 
-const temp = (p: string) => {
-  const d = mkdtempSync(join(tmpdir(), p));
-  dirs.push(d);
-  return d;
-};
-
-async function ok<T>(p: Promise<{ ok: true; value: unknown } | { ok: false; error: unknown }>): Promise<T> {
-  const r = await p;
-  if (!r.ok) throw new Error(`call failed: ${JSON.stringify(r.error)}`);
-  return r.value as T;
-}
 
 beforeAll(async () => {
-  server = await startServer({ dataDir: temp('ehr-srv-'), port: 0, seed: 'demo', demoPatients: 10, log: (l) => serverLog.push(JSON.stringify(l)) });
+  server = await startServer({ dataDir: dirs.make('ehr-srv-'), port: 0, seed: 'demo', demoPatients: 10, log: (l) => serverLog.push(JSON.stringify(l)) });
   keyStore = createKeytarKeyStore(service);
-  // The test keyring can come up locked when several keyring sessions start at once (vault area's probe).
-  await unlockTestKeyring();
-  // On a loaded machine the private keyring daemon occasionally answers its first calls late; the
-  // workstation refuses to start without it (as it must), so the test retries the start, not the rule.
-  const dataDir = temp('ehr-ws-');
-  for (let attempt = 1; ; attempt++) {
-    try {
-      ws = await createWorkstation({ dataDir, keyStore, server: { url: server.url, fingerprint: server.fingerprint } });
-      break;
-    } catch (e) {
-      if (attempt === 3 || !(e instanceof KeychainUnavailableError)) throw e;
-      await unlockTestKeyring();
-    }
-  }
-  const enrol = createServerClient({ serverUrl: server.url, fingerprint: server.fingerprint, deviceId: ws.deviceId });
-  await enrol.enroll({ code: await server.issueEnrollmentCode(), publicKey: ws.vault.device.publicKeyRaw, name: 'session test workstation' });
-  enrol.close();
+  ws = await startEnrolledWorkstation(server, { dataDir: dirs.make('ehr-ws-'), keyStore, name: 'session test workstation' });
 }, 120_000);
 
 let serverClosed = false;
@@ -63,7 +32,7 @@ afterAll(async () => {
   await ws?.close();
   if (!serverClosed) await server?.close();
   for (const account of ['vault-key', 'vault-key-pending', 'device-signing-key']) await keyStore?.delete(account).catch(() => false);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  dirs.removeAll();
 });
 
 describe('against the real server', () => {

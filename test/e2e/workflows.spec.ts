@@ -173,10 +173,19 @@ test('break-glass on a restricted patient: granted with a banner and countdown, 
   await nurse.screenshot('break-glass-granted');
   const active = await nurse.core.invoke('breakGlass.active', {});
   expect(active).toMatchObject({ ok: true, value: [{ patientId: RESTRICTED_PATIENT, reason: 'ETREAT' }] });
+  // The grant brings the whole chart to this workstation (a pull by patient), and the chart opens.
+  await expect(nurse.page.getByTestId('chart-banner')).toContainText('DEMO-000001', { timeout: 20_000 });
+  await expect(nurse.page.getByTestId('chart-banner')).toContainText('Emergency access');
+  await expect(nurse.page.getByRole('heading', { name: 'Problems' })).toBeVisible();
+  const restrictedName = (await nurse.page.locator('.chart-banner .name').innerText()).trim();
+  await nurse.screenshot('break-glass-restricted-chart');
 
   await nurse.passActiveTime(61 * 60_000);
   await expect(nurse.page.getByTestId('breakglass-banner')).toHaveCount(0);
   expect(await nurse.core.invoke('breakGlass.active', {})).toMatchObject({ ok: true, value: [] });
+  // Expiry takes the chart off the screen at once.
+  await expect(nurse.page.getByTestId('chart-banner')).toHaveCount(0);
+  await expectNoPhiInPage(nurse.page, [restrictedName, 'DEMO-000001']);
 });
 
 test('break-glass on a chart outside the care team opens it, expiry closes it, the privacy officer reviews it', async ({ browser }) => {

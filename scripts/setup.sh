@@ -24,7 +24,7 @@ if command -v apt-get >/dev/null 2>&1 && [[ "${EHR_SKIP_APT:-}" != "1" ]]; then
     sudo=(); [[ "$(id -u)" == "0" ]] || sudo=(sudo)
     echo "setup: installing Debian packages: ${missing[*]}"
     "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 elif ! command -v apt-get >/dev/null 2>&1; then
   echo "setup: not a Debian system; install Chromium, PostgreSQL, a Secret Service keyring (Linux) and a C++ toolchain yourself (see README)."

@@ -23,7 +23,7 @@ import { createSyncEngine } from './sync';
 import { createServerClient, type ServerClient } from './sync/server-client';
 import { openVault, type Vault } from './vault';
 
-/** How long close() waits for a final sync before giving up (the outbox keeps the rest). */
+/** How long close() waits for a final sync by default before giving up (the outbox keeps the rest). */
 const CLOSE_FLUSH_MS = 3000;
 
 export interface WorkstationOptions {
@@ -48,6 +48,8 @@ export interface WorkstationOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How often the sync engine cycles on its own (default: the engine's 30 s). Tests shorten it. */
   syncIntervalMs?: number;
+  /** Upper bound on close()'s last push (default 3 s); the Electron shell allows longer on quit. */
+  closeFlushMs?: number;
 }
 
 /** The sync engine as the workstation drives it. */
@@ -196,9 +198,12 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
     heartbeat: () => sessions.heartbeat(),
     async close() {
       sessions.close();
-      // One last push of queued writes and audit entries if the server answers quickly; whatever is
-      // left stays in the outbox (encrypted) for the next start.
-      if (sync) await Promise.race([sync.syncNow().catch(() => undefined), new Promise((r) => setTimeout(r, CLOSE_FLUSH_MS).unref())]);
+      // One last push of queued writes and audit entries if the server answers in time; offline there
+      // is nothing to wait for. Whatever is left stays in the outbox (encrypted) for the next start.
+      if (sync && sync.status().state !== 'offline') {
+        const bound = new Promise((r) => setTimeout(r, opts.closeFlushMs ?? CLOSE_FLUSH_MS).unref());
+        await Promise.race([sync.syncNow().catch(() => undefined), bound]);
+      }
       await sync?.stop?.();
       client?.close();
       listeners.clear();

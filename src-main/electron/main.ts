@@ -1,6 +1,6 @@
 /**
  * The Electron main process: wires the pure shell modules (security, app-protocol, ipc, lifecycle,
- * shell-config, enrollment, sync-wiring, updater) and the workstation core to the real electron
+ * shell-config, enrollment, updater) and the workstation core to the real electron
  * module. Every decision lives in those modules and is tested there (test/shell/main-wiring.test.ts
  * runs this file against a stand-in electron); this file only connects them, in this order:
  *   single-instance lock -> app:// scheme privileges -> ready -> IT policy (stop if invalid) ->
@@ -14,7 +14,6 @@ import { isEhrError } from '../../src-shared/errors';
 import { createKeytarKeyStore } from '../core/keychain';
 import { chooseNativeBinding } from '../core/native';
 import { loadPolicy, type EffectivePolicy } from '../core/policy';
-import { createSyncEngine } from '../core/sync';
 import { createServerClient } from '../core/sync/server-client';
 import { createWorkstation, type Workstation } from '../core/workstation';
 import { createAppProtocolHandler } from './app-protocol';
@@ -34,7 +33,6 @@ import {
   windowOpenDecision,
 } from './security';
 import { devUserDataDir, shellConfig, type ShellConfig } from './shell-config';
-import { createShellSync } from './sync-wiring';
 import { startAutoUpdate, type AutoUpdaterLike } from './updater';
 
 /** Log lines carry codes and ids only (never a message that might hold PHI from a lower layer). */
@@ -136,7 +134,6 @@ async function start(): Promise<void> {
   }
 
   let ws: Workstation;
-  const sync = createShellSync(({ vault, client }) => createSyncEngine({ vault, client }));
   try {
     const native = chooseNativeBinding(
       { versions: process.versions, platform: process.platform, arch: process.arch },
@@ -149,7 +146,9 @@ async function start(): Promise<void> {
       policy,
       server: { url: policy.serverUrl, fingerprint: policy.serverCertFingerprint },
       nativeBinding: native.path,
-      createSync: sync.createSync,
+      // The core builds its own sync engine for the configured server; on quit, close() pushes what
+      // is pending while online, for at most 8 s.
+      closeFlushMs: 8_000,
     });
   } catch (e) {
     return fatal('Clinic EHR cannot open its secure storage', e);
@@ -215,15 +214,11 @@ async function start(): Promise<void> {
     event?.preventDefault?.();
     app.quit();
   });
-  // Quit: push what is pending while online (at most 8 s), then close the vault; the guard's own
-  // 15 s bound covers a vault that will not close.
-  const closeCore = async () => {
-    await sync.flush(8_000);
-    await core.close();
-  };
+  // Quit: core.close() pushes what is pending while online (at most 8 s), then closes the vault;
+  // the guard's own 15 s bound covers a vault that will not close.
   app.on(
     'before-quit',
-    createQuitGuard({ core: { close: closeCore }, quit: () => app.quit(), timeoutMs: 15_000, onError: (e) => logError('close', e) }),
+    createQuitGuard({ core, quit: () => app.quit(), timeoutMs: 15_000, onError: (e) => logError('close', e) }),
   );
   app.on('window-all-closed', () => app.quit());
   // A second launch (e.g. IT running --enroll-code= while the app is open) comes here instead.

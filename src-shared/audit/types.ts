@@ -62,7 +62,7 @@ export interface AuditEntryInput {
   reasonCode?: string | null;
 }
 
-/** The entry as chained: device, sequence, hashes and signature added. */
+/** The entry as chained: device, sequence and hashes added (and a signature on checkpoints). */
 export interface AuditEntry extends AuditEntryInput {
   at: string;
   deviceId: string;
@@ -72,14 +72,18 @@ export interface AuditEntry extends AuditEntryInput {
   prevHash: string;
   /** sha256(prevHash ‖ canonical JSON of the entry without hash and signature), hex. */
   hash: string;
-  /** Ed25519 signature of the hash bytes by the device key, base64url. */
-  signature: string;
+  /**
+   * Present on checkpoint entries only: the device key's Ed25519 signature of this entry's hash
+   * bytes, base64url. Because every hash commits to the previous one, a checkpoint vouches for
+   * itself and every entry before it (src-shared/node/audit-chain.ts).
+   */
+  signature?: string;
 }
 
 /** prevHash of the first entry of every device's chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-export type ChainProblem = 'gap' | 'fork' | 'edit' | 'reorder' | 'signature' | 'device';
+export type ChainProblem = 'gap' | 'fork' | 'edit' | 'reorder' | 'signature' | 'unsigned' | 'device';
 
 export type ChainVerdict =
   | { ok: true; count: number; lastSeq: number; lastHash: string }

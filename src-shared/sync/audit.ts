@@ -1,5 +1,5 @@
 /**
- * Audit ingest and query. An entry is the device's hash-chained, Ed25519-signed audit record
+ * Audit ingest and query. An entry is the device's hash-chained audit record, checkpoint-signed with Ed25519
  * (src-shared/audit, verified with src-shared/node/audit-chain.ts). Every string is an id or a
  * code — the schema's character classes leave no room for a name or a sentence.
  */
@@ -25,7 +25,8 @@ export const AuditEntrySchema = z
     seq: z.number().int().min(1),
     prevHash: HexHashSchema,
     hash: HexHashSchema,
-    signature: B64uSchema.min(80).max(100),
+    /** Checkpoints only; the last entry of every batch must be one. */
+    signature: B64uSchema.min(80).max(100).optional(),
     at: IsoDateTimeSchema,
     action: z.enum(AUDIT_ACTIONS),
     type: z.enum(AUDIT_TYPES),
@@ -43,14 +44,17 @@ export const AuditEntrySchema = z
   .strict() satisfies z.ZodType<AuditEntry>;
 export type WireAuditEntry = AuditEntry;
 
-/** POST /v1/audit (header x-audit-correlation-id): one device's entries, in seq order, continuing its chain. */
+/**
+ * POST /v1/audit (header x-audit-correlation-id): one device's entries, in seq order, continuing its
+ * chain, the last one a signed checkpoint (which vouches for the whole batch through the hashes).
+ */
 export const AuditIngestRequestSchema = z
   .object({ deviceId: IdSchema, entries: z.array(AuditEntrySchema).min(1).max(LIMITS.auditBatch) })
   .strict();
 export type AuditIngestRequest = z.infer<typeof AuditIngestRequestSchema>;
 /**
  * 200: all stored. The batch must continue the device's stored chain exactly.
- * 409 INTEGRITY with detail { problem: 'gap' | 'fork' | 'edit' | 'reorder' | 'signature' | 'device' | 'replay', seq, lastSeq }:
+ * 409 INTEGRITY with detail { problem: 'gap' | 'fork' | 'edit' | 'reorder' | 'signature' | 'unsigned' | 'device' | 'replay', seq, lastSeq }:
  * 'replay' = entries the server already holds were sent again (e.g. a retry after a lost answer) —
  * drop entries up to lastSeq and send the rest.
  */

@@ -1,7 +1,7 @@
 /** Device audit ingest: the shared chain code verifies signature and continuity; gaps, forks, edits and replays are refused. */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkEntry } from '../../src-shared/node/audit-chain';
+import { hashEntry, linkEntry, signCheckpoint } from '../../src-shared/node/audit-chain';
 import type { AuditEntry, AuditEntryInput } from '../../src-shared/audit';
 import { AuditBundleSchema, AuditQueryResponseSchema } from '../../src-shared/sync';
 import { DEMO, VARIANTS, call, enrollDevice, login, startTestServer, type EnrolledDevice, type TestServer } from './helpers';
@@ -70,6 +70,50 @@ describe.each(VARIANTS)('audit ingest on $name', (variant) => {
     expect(stored[0]!.n).toBe(10);
     const refusals = await server.db.query("SELECT 1 FROM server_audit WHERE type = 'audit-chain-rejected'");
     expect(refusals.length).toBe(5);
+  });
+
+  it('takes a batch signed only at its end (a checkpoint, as the workstation sends) and refuses one that is not', async () => {
+    const own = await enrollDevice(server);
+    const t = (await login(server, DEMO.nurse, own.deviceId)).accessToken;
+    const send = (entries: AuditEntry[]) => ingest(entries, own.deviceId, t);
+    const hashesOnly = (n: number, from: AuditEntry | null = null): AuditEntry[] => {
+      const out: AuditEntry[] = [];
+      let head = from ? { seq: from.seq, hash: from.hash } : null;
+      for (let i = 0; i < n; i++) {
+        // Logins, not chart reads: 300 reads would trip the access-rate monitor for the other tests.
+        const e = linkEntry(head, own.deviceId, { action: 'E', type: 'login', outcome: 'success', severity: 'info', userId: 'u-nurse', role: 'nurse', patientId: null, correlationId: `corr-${randomUUID()}` });
+        out.push(e);
+        head = { seq: e.seq, hash: e.hash };
+      }
+      return out;
+    };
+    const batch = hashesOnly(300);
+    const unsigned = await send(batch);
+    expect(unsigned.status).toBe(409);
+    expect(unsigned.body).toMatchObject({ code: 'INTEGRITY', detail: { problem: 'unsigned', seq: 300 } });
+
+    // An attacker without the device key edits one entry and re-hashes the rest: the checkpoint gives it away.
+    const signedEnd = [...batch.slice(0, 299), signCheckpoint(batch[299]!, own.privateKey)];
+    const tampered: AuditEntry[] = signedEnd.map((e) => ({ ...e }));
+    tampered[100] = { ...tampered[100]!, outcome: 'denied' };
+    for (let j = 100; j < tampered.length; j++) {
+      const prevHash = tampered[j - 1]!.hash;
+      const body = { ...tampered[j]!, prevHash };
+      tampered[j] = { ...body, hash: hashEntry(body) };
+    }
+    expect((await send(tampered)).body).toMatchObject({ detail: { problem: 'signature', seq: 300 } });
+
+    const ok = await send(signedEnd);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ accepted: 300, lastSeq: 300, lastHash: batch[299]!.hash });
+    const next = hashesOnly(2, batch[299]!);
+    expect((await send([next[0]!, signCheckpoint(next[1]!, own.privateKey)])).status).toBe(200);
+    // The checkpoint signatures are kept with the entries, so the stored chain can be checked again later.
+    const kept = await server.db.query<{ seq: string; signed: boolean }>(
+      "SELECT seq::text AS seq, (entry ? 'signature') AS signed FROM device_audit WHERE device_id = $1 AND entry ? 'signature' ORDER BY seq",
+      [own.deviceId],
+    );
+    expect(kept.map((r) => Number(r.seq))).toEqual([300, 302]);
   });
 
   it('a device may only send its own chain', async () => {

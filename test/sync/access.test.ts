@@ -144,8 +144,8 @@ describe('audit queue', () => {
     // A forged entry lands in the local log (say, malware with file access but not the device key).
     const head = ws.vault.audit.head()!;
     const forged = { ...ws.vault.audit.list({ afterSeq: head.seq - 1 })[0]!, seq: head.seq + 1, prevHash: head.hash, type: 'read' as const, hash: 'f'.repeat(64) };
-    ws.vault.db.prepare('INSERT INTO audit_log (seq, device_id, prev_hash, hash, signature, at, type, patient_id, entry) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(forged.seq, forged.deviceId, forged.prevHash, forged.hash, forged.signature, forged.at, forged.type, forged.patientId ?? null, JSON.stringify(forged));
+    ws.vault.db.prepare('INSERT INTO audit_log (seq, hash, at, type, patient_id, entry) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(forged.seq, forged.hash, forged.at, forged.type, forged.patientId ?? null, JSON.stringify(forged));
     saveLocally(ws.vault, note('audit-3', 'demo-p-0004', 'c'), 'demo-p-0004');
     s = await ws.engine.syncNow();
     expect(s.state).toBe('error');

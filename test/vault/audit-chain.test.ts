@@ -6,7 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, GENESIS_HASH, type AuditEntry, type AuditEntryInput } from '../../src-shared/audit';
-import { hashEntry, linkEntry, verifyChain } from '../../src-shared/node/audit-chain';
+import { hashEntry, linkEntry, signCheckpoint, verifyChain } from '../../src-shared/node/audit-chain';
 
 const device = generateKeyPairSync('ed25519');
 const other = generateKeyPairSync('ed25519');
@@ -15,11 +15,34 @@ function input(n: number, patientId: string | null = 'pat-1'): AuditEntryInput {
   return { action: 'R', type: 'read', outcome: 'success', severity: 'info', userId: 'user-7', role: 'nurse', patientId, resourceRefs: [`Observation/obs-${n}`], correlationId: `corr-${n}` };
 }
 
+/** Every entry signed (a checkpoint each), as chains were before checkpoints. */
 function chain(length: number, deviceId = 'dev-1', key = device.privateKey): AuditEntry[] {
   const out: AuditEntry[] = [];
   for (let i = 0; i < length; i++) {
     const prev = out[out.length - 1];
     out.push(linkEntry(prev ? { seq: prev.seq, hash: prev.hash } : null, deviceId, input(i), key));
+  }
+  return out;
+}
+
+/** Hashes only, with a checkpoint signature on the entries at the given indexes (what the vault writes). */
+function checkpointed(length: number, signedAt: readonly number[], key = device.privateKey): AuditEntry[] {
+  const out: AuditEntry[] = [];
+  for (let i = 0; i < length; i++) {
+    const prev = out[out.length - 1];
+    out.push(linkEntry(prev ? { seq: prev.seq, hash: prev.hash } : null, 'dev-1', input(i), signedAt.includes(i) ? key : undefined));
+  }
+  return out;
+}
+
+/** An attacker without the device key edits entry i and re-hashes it and everything after it. */
+function rewrittenFrom(entries: readonly AuditEntry[], i: number): AuditEntry[] {
+  const out = entries.slice(0, i).map((e) => ({ ...e }));
+  for (let j = i; j < entries.length; j++) {
+    const prev = out[j - 1];
+    const { hash: _h, ...body } = entries[j] as AuditEntry;
+    const changed = { ...body, prevHash: prev ? prev.hash : GENESIS_HASH, ...(j === i ? { outcome: 'denied' as const } : {}) };
+    out.push({ ...changed, hash: hashEntry(changed as AuditEntry) });
   }
   return out;
 }
@@ -110,5 +133,45 @@ describe('linkEntry + verifyChain', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('checkpoint signatures', () => {
+  it('one signature at the end vouches for the whole run (what a pushed batch carries)', () => {
+    const entries = checkpointed(50, [49]);
+    expect(entries.filter((e) => e.signature !== undefined)).toHaveLength(1);
+    expect(verifyChain(entries, device.publicKey)).toEqual({ ok: true, count: 50, lastSeq: 50, lastHash: entries[49]?.hash });
+  });
+
+  it('a run that does not end in a checkpoint is refused, unless the caller allows an unsigned tail', () => {
+    const entries = checkpointed(10, [4]);
+    expect(verifyChain(entries, device.publicKey)).toEqual({ ok: false, problem: 'unsigned', index: 9, seq: 10 });
+    expect(verifyChain(entries, device.publicKey, { requireSignedEnd: false })).toMatchObject({ ok: true, count: 10 });
+    expect(verifyChain([], device.publicKey)).toMatchObject({ ok: true, count: 0 });
+    // Signing the last entry later (the vault does so before a push) makes the same run acceptable.
+    const signed = [...entries.slice(0, 9), signCheckpoint(entries[9]!, device.privateKey)];
+    expect(verifyChain(signed, device.publicKey).ok).toBe(true);
+  });
+
+  it('an edit re-hashed all the way to the checkpoint is caught by the checkpoint signature', () => {
+    const entries = checkpointed(20, [19]);
+    const forged = rewrittenFrom(entries, 7);
+    forged[19] = { ...forged[19]!, signature: entries[19]!.signature }; // the old signature carried over
+    expect(verifyChain(forged, device.publicKey)).toMatchObject({ ok: false, problem: 'signature', seq: 20 });
+    const resignedByStranger = [...forged.slice(0, 19), signCheckpoint(forged[19]!, other.privateKey)];
+    expect(verifyChain(resignedByStranger, device.publicKey)).toMatchObject({ ok: false, problem: 'signature', seq: 20 });
+    // Without touching the checkpoint, the re-hashed run no longer hangs together.
+    expect(verifyChain([...forged.slice(0, 19), entries[19]!], device.publicKey)).toMatchObject({ ok: false, problem: 'fork', seq: 20 });
+  });
+
+  it('a bad intermediate checkpoint is refused even when the end is signed correctly', () => {
+    const entries = checkpointed(10, [3, 9]);
+    entries[3] = { ...entries[3]!, signature: signCheckpoint(entries[3]!, other.privateKey).signature! };
+    expect(verifyChain(entries, device.publicKey)).toMatchObject({ ok: false, problem: 'signature', index: 3, seq: 4 });
+  });
+
+  it('a run cut short of its checkpoint cannot be passed off as signed (truncation shows as unsigned)', () => {
+    const entries = checkpointed(10, [9]);
+    expect(verifyChain(entries.slice(0, 9), device.publicKey)).toMatchObject({ ok: false, problem: 'unsigned', seq: 9 });
   });
 });

@@ -8,7 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { canonicalJson, type AuditAction, type AuditEntry, type AuditEntryInput, type AuditOutcome, type AuditSeverity, type AuditType } from '../../../src-shared/audit';
 
-/** Where entries go: the vault's audit repository (append assigns seq/prevHash/hash/signature). */
+/** Where entries go: the vault's audit repository (append assigns seq/prevHash/hash; checkpoints are signed there). */
 export interface AuditSink {
   append(entry: AuditEntryInput): AuditEntry;
 }

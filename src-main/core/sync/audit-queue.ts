@@ -1,8 +1,8 @@
 /**
  * Pushing the device's audit chain to the server, in order.
  *
- * Entries are hash-chained and signed by the device key when written (vault `audit`); here they
- * are only sent, oldest unpushed first, and marked pushed up to what the server acknowledged.
+ * Entries are hash-chained when written (vault `audit`); each batch is sent oldest first and ends in
+ * a checkpoint signed by the device key, and entries are marked pushed up to what the server acknowledged.
  * A refusal (the server found a gap, fork, edit, reorder or bad signature) is recorded and shown
  * in status for the user and the admin; the entries are never dropped, edited or re-signed, and
  * are offered again on the next cycle (an admin may repair the server side).
@@ -37,7 +37,8 @@ export async function pushAudit(ctx: SyncContext): Promise<AuditPushReport> {
   let pushed = 0;
   for (;;) {
     if (ctx.signal?.aborted) break;
-    const entries = vault.audit.listUnpushed(ctx.auditBatch);
+    // The batch ends in a signed checkpoint: the one signature the server verifies for all of it.
+    const entries = vault.audit.nextPushBatch(ctx.auditBatch);
     const last = entries.at(-1);
     if (!last) break;
     try {

@@ -218,6 +218,12 @@ export async function openVault(options: OpenVaultOptions): Promise<Vault> {
     },
     close(): void {
       if (closed) return;
+      // The newest entries are covered by a signature before the vault rests, not only by hashes.
+      try {
+        repos.audit.checkpoint();
+      } catch {
+        // A read-only or full disk must not keep the vault from closing; the next push signs instead.
+      }
       closed = true;
       db.close();
     },

@@ -122,6 +122,51 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
+  {
+    version: 2,
+    description: 'audit log signed by checkpoints (audit_checkpoints), leaner audit_log rows',
+    // SQLite cannot relax NOT NULL in place, so the log is rebuilt. Entries written before this
+    // version were each signed: every one becomes a checkpoint, and its stored JSON is untouched.
+    // DROP TABLE removes the old triggers with the table and fires none of them.
+    sql: `
+      CREATE TABLE audit_checkpoints (
+        seq INTEGER PRIMARY KEY,
+        signature TEXT NOT NULL,
+        signed_at TEXT NOT NULL
+      );
+      INSERT INTO audit_checkpoints (seq, signature, signed_at) SELECT seq, signature, at FROM audit_log;
+      -- Leaner rows, because appending is the hot path: the device id and previous hash live only in
+      -- the entry JSON (the one canonical copy); hash, time, type and patient stay as columns for the
+      -- head lookup and queries. No UNIQUE index on the hash: the chain already makes hashes distinct,
+      -- and an index of random 64-character keys cost more than the rest of the insert.
+      CREATE TABLE audit_log_v2 (
+        seq INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL,
+        at TEXT NOT NULL,
+        type TEXT NOT NULL,
+        patient_id TEXT,
+        entry TEXT NOT NULL,
+        pushed INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO audit_log_v2 (seq, hash, at, type, patient_id, entry, pushed)
+        SELECT seq, hash, at, type, patient_id, entry, pushed FROM audit_log;
+      DROP TABLE audit_log;
+      ALTER TABLE audit_log_v2 RENAME TO audit_log;
+      CREATE INDEX audit_unpushed ON audit_log(seq) WHERE pushed = 0;
+      -- Append-only: only the pushed flag may change, and only from 0 to 1; nothing is deleted.
+      CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      CREATE TRIGGER audit_log_no_edit BEFORE UPDATE OF seq, hash, at, type, patient_id, entry ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      CREATE TRIGGER audit_log_no_unpush BEFORE UPDATE OF pushed ON audit_log WHEN NEW.pushed < OLD.pushed
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      -- A checkpoint, once signed, is never changed or removed either.
+      CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+      CREATE TRIGGER audit_checkpoints_no_edit BEFORE UPDATE ON audit_checkpoints
+        BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -34,7 +34,11 @@ export function hashEntry(entry: Unsigned | AuditEntry): string {
 }
 
 function hashBody(body: Unsigned): string {
-  return createHash('sha256').update(body.prevHash, 'utf8').update(canonicalJson(body), 'utf8').digest('hex');
+  return sha256Hex(body.prevHash, canonicalJson(body));
+}
+
+function sha256Hex(prevHash: string, canonicalBody: string): string {
+  return createHash('sha256').update(prevHash, 'utf8').update(canonicalBody, 'utf8').digest('hex');
 }
 
 /** The device's signature over an entry's hash: what makes that entry a checkpoint. */
@@ -52,6 +56,16 @@ export function signCheckpoint(entry: AuditEntry, privateKey: KeyObject): AuditE
  * signed as a checkpoint (tests and tools that want every entry signed; the vault decides itself).
  */
 export function linkEntry(head: ChainHead | null, deviceId: string, input: AuditEntryInput, checkpointKey?: KeyObject): AuditEntry {
+  const { entry } = linkCanonical(head, deviceId, input);
+  return checkpointKey ? signCheckpoint(entry, checkpointKey) : entry;
+}
+
+/**
+ * linkEntry, also returning the canonical JSON of the entry without hash and signature: the exact
+ * text that was hashed. The vault stores that text, so anyone can check a row with sha256 alone
+ * and the entry is serialised once, not twice.
+ */
+export function linkCanonical(head: ChainHead | null, deviceId: string, input: AuditEntryInput): { entry: AuditEntry; canonicalBody: string } {
   // Object.assign rather than a spread: V8 builds this object ~20x faster that way (measured
   // 0.2 µs vs 3.4 µs on Node 20), and linking runs once per audit entry.
   const body: Unsigned = Object.assign({}, input, {
@@ -60,9 +74,10 @@ export function linkEntry(head: ChainHead | null, deviceId: string, input: Audit
     seq: head ? head.seq + 1 : 1,
     prevHash: head ? head.hash : GENESIS_HASH,
   });
+  const canonicalBody = canonicalJson(body);
   const entry = body as AuditEntry;
-  entry.hash = hashBody(body); // body is our own fresh object: add the hash in place, no second copy
-  return checkpointKey ? signCheckpoint(entry, checkpointKey) : entry;
+  entry.hash = sha256Hex(body.prevHash, canonicalBody); // body is our own fresh object: add the hash in place
+  return { entry, canonicalBody };
 }
 
 /** Accepts a KeyObject, a PEM (SPKI) string, or the raw 32-byte key (bytes or base64url). */

@@ -3,7 +3,7 @@
  * always ends signed, that checkpoints are as append-only as entries, and that a vault written
  * before checkpoints (every entry signed) migrates with its chain and signatures intact.
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { describe, expect, it } from 'vitest';
 import type { AuditEntryInput } from '../../src-shared/audit';
@@ -77,6 +77,21 @@ describe('when the vault signs a checkpoint', () => {
     const stranger = generateKeyPairSync('ed25519');
     createAuditRepository(db, { ...device, privateKey: stranger.privateKey }).checkpoint(3);
     expect(audit.verify()).toMatchObject({ ok: false, problem: 'signature', seq: 3 });
+  });
+});
+
+describe('what a row holds', () => {
+  it('the canonical JSON that was hashed: sha256(prevHash ‖ entry column) is the hash column', () => {
+    const { db, audit } = freshLog();
+    audit.appendMany(Array.from({ length: 20 }, (_, i) => input(i)));
+    const rows = db.prepare<[], { seq: number; hash: string; entry: string }>('SELECT seq, hash, entry FROM audit_log ORDER BY seq').all();
+    let prevHash = '0'.repeat(64);
+    for (const row of rows) {
+      expect(createHash('sha256').update(prevHash).update(row.entry).digest('hex')).toBe(row.hash);
+      expect(JSON.parse(row.entry)).toMatchObject({ seq: row.seq, prevHash, deviceId: device.deviceId });
+      prevHash = row.hash;
+    }
+    expect(audit.list({ limit: 100 }).map((e) => e.hash)).toEqual(rows.map((r) => r.hash));
   });
 });
 

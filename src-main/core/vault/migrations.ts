@@ -136,8 +136,8 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       INSERT INTO audit_checkpoints (seq, signature, signed_at) SELECT seq, signature, at FROM audit_log;
       -- Leaner rows, because appending is the hot path: the device id and previous hash live only in
-      -- the entry JSON (the one canonical copy); hash, time, type and patient stay as columns for the
-      -- head lookup and queries. No UNIQUE index on the hash: the chain already makes hashes distinct,
+      -- the entry JSON (new rows store the canonical JSON that was hashed); hash, time, type and
+      -- patient stay as columns for the head lookup and queries. No UNIQUE index on the hash: the chain already makes hashes distinct,
       -- and an index of random 64-character keys cost more than the rest of the insert.
       CREATE TABLE audit_log_v2 (
         seq INTEGER PRIMARY KEY,

@@ -12,7 +12,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { AuditEntry, AuditEntryInput, ChainVerdict } from '../../../../src-shared/audit';
-import { checkpointSignature, linkEntry, verifyChain, type ChainHead } from '../../../../src-shared/node/audit-chain';
+import { checkpointSignature, linkCanonical, verifyChain, type ChainHead } from '../../../../src-shared/node/audit-chain';
 import type { Db } from '../connection';
 
 export interface AuditDevice {
@@ -26,13 +26,19 @@ export const CHECKPOINT_MAX_AGE_MS = 10_000;
 
 interface EntryRow {
   entry: string;
+  hash: string;
   signature: string | null;
 }
 
-/** The stored entry, with its checkpoint signature when it has one. */
+/**
+ * The stored entry, with its hash and, on a checkpoint, its signature. The entry column holds the
+ * canonical JSON that was hashed (rows from before migration 2 hold the whole entry; both parse).
+ */
 function toEntry(row: EntryRow): AuditEntry {
   const entry = JSON.parse(row.entry) as AuditEntry;
-  return row.signature ? { ...entry, signature: row.signature } : entry;
+  entry.hash = row.hash;
+  if (row.signature) entry.signature = row.signature;
+  return entry;
 }
 
 export function createAuditRepository(db: Db, device: AuditDevice, now: () => number = Date.now) {
@@ -41,7 +47,7 @@ export function createAuditRepository(db: Db, device: AuditDevice, now: () => nu
   const headStmt = db.prepare<[], ChainHead>('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1');
   const hashAt = db.prepare<[number], { hash: string }>('SELECT hash FROM audit_log WHERE seq = ?');
   const lastCheckpoint = db.prepare<[], { seq: number; signed_at: string }>('SELECT seq, signed_at FROM audit_checkpoints ORDER BY seq DESC LIMIT 1');
-  const withSignature = 'SELECT a.entry, c.signature FROM audit_log a LEFT JOIN audit_checkpoints c ON c.seq = a.seq';
+  const withSignature = 'SELECT a.entry, a.hash, c.signature FROM audit_log a LEFT JOIN audit_checkpoints c ON c.seq = a.seq';
   const after = db.prepare<[number, number], EntryRow>(`${withSignature} WHERE a.seq > ? ORDER BY a.seq LIMIT ?`);
   const unpushed = db.prepare<[number], EntryRow>(`${withSignature} WHERE a.pushed = 0 ORDER BY a.seq LIMIT ?`);
   const all = db.prepare<[], EntryRow>(`${withSignature} ORDER BY a.seq`);
@@ -67,8 +73,8 @@ export function createAuditRepository(db: Db, device: AuditDevice, now: () => nu
   const appendAll = db.transaction((inputs: readonly AuditEntryInput[]): AuditEntry[] => {
     let head: ChainHead | null = headStmt.get() ?? null;
     const entries = inputs.map((input) => {
-      const entry = linkEntry(head, device.deviceId, input);
-      insert.run(entry.seq, entry.hash, entry.at, entry.type, entry.patientId ?? null, JSON.stringify(entry));
+      const { entry, canonicalBody } = linkCanonical(head, device.deviceId, input);
+      insert.run(entry.seq, entry.hash, entry.at, entry.type, entry.patientId ?? null, canonicalBody);
       head = { seq: entry.seq, hash: entry.hash };
       return entry;
     });

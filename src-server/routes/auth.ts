@@ -107,14 +107,19 @@ export function authRoutes(ctx: ServerContext) {
     defineRoute(app, ctx, ROUTES.me, async ({ principal }) => {
       const now = ctx.now();
       const [userRow] = await ctx.db.query<UserRow>('SELECT id, username, display_name, roles, status FROM users WHERE id = $1', [principal.userId]);
-      const restricted = await ctx.db.query<{ id: string }>('SELECT id FROM patients WHERE restricted ORDER BY id');
       const grants = await ctx.db.query<{ id: string; patient_id: string; user_id: string; reason: string; starts_at: Date; expires_at: Date }>(
         'SELECT id, patient_id, user_id, reason, starts_at, expires_at FROM break_glass_grants WHERE user_id = $1 AND expires_at > $2 ORDER BY starts_at',
         [principal.userId, now],
       );
+      const careTeam = await careTeamPatientIds(ctx.db, principal.userId);
+      // Only the restricted patients this user may hold (care team or an active grant): the full list
+      // would tell every user which records belong to VIPs and staff.
+      const restricted = await ctx.db.query<{ id: string }>('SELECT id FROM patients WHERE restricted AND id = ANY($1::text[]) ORDER BY id', [
+        [...new Set([...careTeam, ...grants.map((g) => g.patient_id)])],
+      ]);
       return {
         user: toUser(userRow!),
-        careTeamPatientIds: await careTeamPatientIds(ctx.db, principal.userId),
+        careTeamPatientIds: careTeam,
         restrictedPatientIds: restricted.map((r) => r.id),
         breakGlassGrants: grants.map(toGrant),
       };

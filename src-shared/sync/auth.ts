@@ -62,7 +62,8 @@ export const MeResponseSchema = z
     /** Patients on this user's care teams. */
     careTeamPatientIds: z.array(IdSchema),
     /**
-     * Restricted patients (VIP, staff) the user knows of. The rule is the same for every patient —
+     * Restricted patients (VIP, staff) among those this user may hold — the care team and active
+     * grants; never the organisation's whole list. The rule is the same for every patient —
      * care team or an active break-glass grant — but breaking the glass on a restricted patient
      * raises a high-severity alert, and the client shows the restriction.
      */

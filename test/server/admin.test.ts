@@ -47,9 +47,16 @@ describe.each(VARIANTS)('admin and privacy API on $name', (variant) => {
   });
 
   it('marks a patient restricted and lists devices', async () => {
+    // demo-p-0005 is on the nurse's care team: before, the nurse is not told of any restricted patient.
+    const nurse = (await login(server, DEMO.nurse, deviceId)).accessToken;
+    const before = await call<MeResponse>(server, 'GET', '/v1/me', { token: nurse });
+    expect(before.body.careTeamPatientIds).toContain('demo-p-0005');
+    expect(before.body.restrictedPatientIds).toEqual([]);
     expect((await call(server, 'PUT', '/v1/admin/patients/demo-p-0005/restricted', { token: admin, body: { restricted: true } })).status).toBe(200);
-    const me = await call<MeResponse>(server, 'GET', '/v1/me', { token: admin });
-    expect(me.body.restrictedPatientIds).toEqual(['demo-p-0001', 'demo-p-0005']);
+    const after = await call<MeResponse>(server, 'GET', '/v1/me', { token: nurse });
+    expect(after.body.restrictedPatientIds).toEqual(['demo-p-0005']);
+    // Only restricted patients the user may hold are listed: not demo-p-0001 (on no care team), and nothing to the admin.
+    expect((await call<MeResponse>(server, 'GET', '/v1/me', { token: admin })).body.restrictedPatientIds).toEqual([]);
     const devices = await call<{ devices: { deviceId: string }[] }>(server, 'GET', '/v1/admin/devices', { token: admin });
     expect(devices.body.devices.map((d) => d.deviceId)).toContain(deviceId);
   });

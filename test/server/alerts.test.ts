@@ -35,8 +35,10 @@ describe.each(VARIANTS)('break-glass and alerts on $name', (variant) => {
     expect(new Date(grant.expiresAt).getTime() - new Date(grant.startsAt).getTime()).toBe(30 * 60_000);
     expect((await call(server, 'POST', '/v1/keys/unwrap', { token: doctor2, body: { patientId: 'demo-p-0001' } })).status).toBe(200);
     expect((await call(server, 'GET', '/v1/sync/pull?patientId=demo-p-0001', { token: doctor2 })).status).toBe(200);
-    const me = await call<{ breakGlassGrants: unknown[] }>(server, 'GET', '/v1/me', { token: doctor2 });
+    const me = await call<{ breakGlassGrants: unknown[]; restrictedPatientIds: string[] }>(server, 'GET', '/v1/me', { token: doctor2 });
     expect(me.body.breakGlassGrants).toHaveLength(1);
+    // Granted, the patient is one this user may hold: now /v1/me says it is restricted.
+    expect(me.body.restrictedPatientIds).toEqual(['demo-p-0001']);
 
     const alerts = AlertListResponseSchema.parse((await call(server, 'GET', '/v1/privacy/alerts?open=true', { token: privacy })).body).alerts;
     const alert = alerts.find((a) => a.kind === 'break-glass' && a.patientId === 'demo-p-0001')!;

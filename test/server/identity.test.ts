@@ -30,7 +30,8 @@ describe.each(VARIANTS)('identity on $name', (variant) => {
     const body = MeResponseSchema.parse(res.body);
     expect(body.careTeamPatientIds).toContain('demo-p-0002');
     expect(body.careTeamPatientIds).not.toContain('demo-p-0010');
-    expect(body.restrictedPatientIds).toEqual(['demo-p-0001']);
+    // The seed's restricted patient is on no care team: the nurse is not told it exists, let alone that it is restricted.
+    expect(body.restrictedPatientIds).toEqual([]);
   });
 
   it('refuses a wrong password with the same message as an unknown user, and locks after repeated failures', async () => {

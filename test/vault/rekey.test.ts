@@ -66,8 +66,9 @@ describe('rekey (in process)', () => {
   });
 });
 
-// Both ciphers: sqlcipher needs its salt pinned across the rekey (connection.ts), chacha20 does not.
-describe.each(['sqlcipher', 'chacha20'] as const)('%s rekey survives SIGKILL at any point (child processes, real keychain)', (cipher) => {
+// Every cipher: sqlcipher needs its salt pinned across the rekey (connection.ts); chacha20 and aegis
+// (AEGIS-256X2, the default) do not derive their keys from the salt.
+describe.each(['sqlcipher', 'chacha20', 'aegis'] as const)('%s rekey survives SIGKILL at any point (child processes, real keychain)', (cipher) => {
   let dir: string;
   let service: string;
   let keyStore: KeyStore;

@@ -8,7 +8,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
-export type VaultCipher = 'sqlcipher' | 'chacha20';
+export type VaultCipher = 'sqlcipher' | 'chacha20' | 'aegis';
+/** Every cipher a vault may have been created with (an existing vault keeps its own). */
+export const VAULT_CIPHERS: readonly VaultCipher[] = ['aegis', 'chacha20', 'sqlcipher'];
 
 export interface VaultMeta {
   format: 1;
@@ -32,7 +34,7 @@ export function keyMatches(meta: VaultMeta | null, key: Buffer): boolean {
 export function readMeta(dir: string): VaultMeta | null {
   try {
     const parsed = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as Partial<VaultMeta>;
-    if (parsed.format !== 1 || (parsed.cipher !== 'sqlcipher' && parsed.cipher !== 'chacha20') || typeof parsed.keyCheck !== 'string') return null;
+    if (parsed.format !== 1 || !VAULT_CIPHERS.includes(parsed.cipher as VaultCipher) || typeof parsed.keyCheck !== 'string') return null;
     return parsed as VaultMeta;
   } catch {
     return null;

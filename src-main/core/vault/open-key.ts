@@ -10,7 +10,7 @@ import { openKeyed, probe, type Db } from './connection';
 import {
   VaultCorruptError, VaultError, VaultInUseError, VaultNotADatabaseError, VaultReadOnlyError, VaultWrongKeyError, classifyStorageError,
 } from './errors';
-import { keyMatches, writeMeta, keyCheckOf, type VaultCipher, type VaultMeta } from './meta';
+import { keyMatches, writeMeta, keyCheckOf, VAULT_CIPHERS, type VaultCipher, type VaultMeta } from './meta';
 
 export interface Candidate {
   account: 'current' | 'pending';
@@ -75,6 +75,31 @@ export function openWithCandidates(
     throw size > 0 && size % 512 === 0 ? new VaultNotADatabaseError() : new VaultCorruptError();
   }
   throw classifyStorageError(Object.assign(new Error('open'), { code: codes[0] })) ?? new VaultError('CORRUPT', { sqlite: codes[0] ?? null });
+}
+
+/**
+ * Like openWithCandidates, and when vault.meta.json is missing (lost, or a crash before it was first
+ * written) the file's cipher is unknown too: the expected cipher is tried first, then the others,
+ * so a vault created with an earlier default cipher still opens. Only "no key opens it" moves on
+ * to the next cipher; any other finding (corrupt, in use, not encrypted) is final.
+ */
+export function openWithAnyCipher(
+  file: string,
+  candidates: Candidate[],
+  meta: VaultMeta | null,
+  opts: { cipher: VaultCipher; nativeBinding?: string },
+): { db: Db; used: Candidate; cipher: VaultCipher } {
+  if (meta) return { ...openWithCandidates(file, candidates, meta, { ...opts, cipher: meta.cipher }), cipher: meta.cipher };
+  let first: unknown = null;
+  for (const cipher of [opts.cipher, ...VAULT_CIPHERS.filter((c) => c !== opts.cipher)]) {
+    try {
+      return { ...openWithCandidates(file, candidates, meta, { ...opts, cipher }), cipher };
+    } catch (e) {
+      if (!(e instanceof VaultWrongKeyError)) throw e;
+      first ??= e;
+    }
+  }
+  throw first;
 }
 
 /**

@@ -43,7 +43,7 @@ export const LIMITS = {
   /** Envelope ciphertext, base64url characters (~1 MiB plaintext). */
   ctChars: 1_400_000,
   pushBatch: 500,
-  pullLimitMax: 1000,
+  pullLimitMax: 2000,
   pullLimitDefault: 200,
   auditBatch: 2000,
   /** JSON nesting depth accepted before schema validation even runs. */

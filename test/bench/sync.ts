@@ -14,7 +14,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -30,10 +31,13 @@ import { pullChanges } from '../../src-main/core/sync/pull';
 import { createDataKeyService } from '../../src-main/core/crypto/data-keys';
 import { drainOutbox } from '../../src-main/core/sync/outbox-drain';
 import { DEFAULT_BACKOFF } from '../../src-main/core/sync/backoff';
+import { LIMITS } from '../../src-shared/sync/common';
 
 const RECORDS = Number(process.env.BENCH_SYNC_RECORDS ?? 100_000);
 const DRAIN = Number(process.env.BENCH_SYNC_DRAIN ?? 10_000);
 const PATIENTS = 100;
+/** Records per pull page: the sync engine's default (LIMITS.pullLimitMax) unless BENCH_SYNC_PULL_LIMIT says otherwise. */
+const PULL_LIMIT = Number(process.env.BENCH_SYNC_PULL_LIMIT ?? LIMITS.pullLimitMax);
 const PAD = 'x'.repeat(850);
 
 function perSecond(fn: () => void, ms = 1500): number {
@@ -51,6 +55,23 @@ const observation = (id: string, patientId: string, i: number) => ({
   resourceType: 'Observation', id, status: 'final', code: { text: 'Bench note' },
   subject: { reference: `Patient/${patientId}` }, valueString: `${i} ${PAD}`,
 });
+
+/** A V8 CPU profile of this process between start and stop (BENCH_SYNC_CPU_PROF). */
+async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (e, r) => (e ? reject(e) : resolve(r))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
 
 interface Endpoint {
   url: string;
@@ -149,11 +170,13 @@ export default async function run(): Promise<BenchResult> {
     const fresh = await workstation(remote, codes[0]!, 'nurse', 'demo-nurse-2026', dirs);
     const pullCtx = {
       vault: fresh.vault, client: fresh.client, keys: createDataKeyService({ vault: fresh.vault, client: fresh.client }),
-      deviceId: fresh.vault.device.deviceId, now: () => new Date(), backoff: DEFAULT_BACKOFF, pushBatch: 500, pullLimit: 1000, auditBatch: 2000,
+      deviceId: fresh.vault.device.deviceId, now: () => new Date(), backoff: DEFAULT_BACKOFF, pushBatch: 500, pullLimit: PULL_LIMIT, auditBatch: 2000,
     };
+    const profiler = process.env.BENCH_SYNC_CPU_PROF ? await startProfile() : null;
     const s0 = performance.now();
     const pulled = await pullChanges(pullCtx);
     const initialSeconds = (performance.now() - s0) / 1000;
+    if (profiler) await profiler.stop(join(process.env.BENCH_SYNC_CPU_PROF!, 'client-pull.cpuprofile'));
     const stored = fresh.vault.resources.count();
     const t = pulled.timings;
     notes.push(`initial sync stored ${stored} records in ${initialSeconds.toFixed(1)} s (waiting for pages ${(t.fetchMs / 1000).toFixed(1)} s, opening ${(t.openMs / 1000).toFixed(1)} s, storing ${(t.storeMs / 1000).toFixed(1)} s)`);
@@ -194,7 +217,7 @@ export default async function run(): Promise<BenchResult> {
         seal_per_s: '>= 100000',
         open_per_s: '>= 100000',
       },
-      details: { records: RECORDS, drained: DRAIN, patients: PATIENTS, pullLimit: 1000, pushBatch: 500 },
+      details: { records: RECORDS, drained: DRAIN, patients: PATIENTS, pullLimit: PULL_LIMIT, pushBatch: 500 },
       notes,
     };
   } finally {

@@ -96,6 +96,42 @@ describe.each(VARIANTS)('sync on $name', (variant) => {
     expect(after.body.records).toEqual([]);
   });
 
+  it('counts the progress total once per pull (first page) and carries it in the cursor; the next pull counts afresh', async () => {
+    const ids = Array.from({ length: 6 }, () => `obs-${randomUUID()}`);
+    await push(nurse, ids.map((id) => ({ mutationId: randomUUID(), op: 'upsert', baseVersion: 0, envelope: envelope('demo-p-0007', id, 1, {}) })));
+    const first = await pull(nurse, '?patientId=demo-p-0007&limit=2');
+    expect(first.body.hasMore).toBe(true);
+    const total = first.body.total;
+    expect(total).toBeGreaterThanOrEqual(6);
+    expect(first.body.nextCursor).toMatch(new RegExp(`^s\\d+-t${total}$`));
+    // Records written mid-pull do not change the total of this pull (no recount per page)…
+    const late = Array.from({ length: 3 }, () => `obs-${randomUUID()}`);
+    await push(nurse, late.map((id) => ({ mutationId: randomUUID(), op: 'upsert', baseVersion: 0, envelope: envelope('demo-p-0007', id, 1, {}) })));
+    let cursor = first.body.nextCursor;
+    const seen = first.body.records.map((r) => r.envelope.recordId);
+    for (let page = 0; page < 50; page++) {
+      const res = await pull(nurse, `?patientId=demo-p-0007&limit=2&cursor=${cursor}`);
+      expect(res.body.total).toBe(total);
+      seen.push(...res.body.records.map((r) => r.envelope.recordId));
+      cursor = res.body.nextCursor;
+      if (!res.body.hasMore) break;
+    }
+    // …but they are delivered, each once, and the last cursor carries no total.
+    for (const id of [...ids, ...late]) expect(seen.filter((s) => s === id)).toHaveLength(1);
+    expect(cursor).toMatch(/^s\d+$/);
+    // The next pull from there counts what it brings.
+    const more = `obs-${randomUUID()}`;
+    await push(nurse, [{ mutationId: randomUUID(), op: 'upsert', baseVersion: 0, envelope: envelope('demo-p-0007', more, 1, {}) }]);
+    const next = await pull(nurse, `?patientId=demo-p-0007&cursor=${cursor}`);
+    expect(next.body.records.map((r) => r.envelope.recordId)).toEqual([more]);
+    expect(next.body.total).toBe(1);
+    // A forged total in the cursor changes nothing but the echoed progress figure.
+    const forged = await pull(doctor2, `?cursor=s0-t999999`);
+    expect(forged.status).toBe(200);
+    for (const r of forged.body.records) expect(['demo-p-0010', 'demo-p-0011', 'demo-p-0012']).toContain(r.envelope.patientId);
+    expect((await pull(nurse, '?cursor=s1-tx')).status).toBe(400);
+  });
+
   it('pulls only care-team patients: doctor2 (ward B) never receives ward A records', async () => {
     const res = await pull(doctor2, '?limit=1000');
     const patients = new Set(res.body.records.map((r) => r.envelope.patientId));

@@ -108,7 +108,7 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
     deviceId: opts.deviceId ?? vault.device.deviceId,
     now, backoff,
     pushBatch: Math.min(opts.pushBatch ?? 200, LIMITS.pushBatch),
-    pullLimit: Math.min(opts.pullLimit ?? LIMITS.pullLimitDefault, LIMITS.pullLimitMax),
+    pullLimit: Math.min(opts.pullLimit ?? LIMITS.pullLimitMax, LIMITS.pullLimitMax),
     auditBatch: Math.min(opts.auditBatch ?? 500, LIMITS.auditBatch),
     get signal() { return abort.signal; },
     ...(opts.keepCharts ? { keepCharts: opts.keepCharts } : {}),

@@ -12,9 +12,8 @@ import { EhrError, ErrorCode } from '../../../src-shared/errors';
 import type { PulledRecord, PullResponse } from '../../../src-shared/sync/sync';
 import { KV, type SyncContext } from './context';
 import { isTransient } from './http-json';
-import { applyServerRecord, openRecord, type Tombstone } from './records';
+import { applyServerPage, openRecordText, type OpenedRecord } from './records';
 import { performance } from 'node:perf_hooks';
-import type { Resource } from '@medplum/fhirtypes';
 
 export interface PullProgress {
   done: number;
@@ -30,33 +29,70 @@ export interface PullReport {
   timings: { fetchMs: number; openMs: number; storeMs: number };
 }
 
-interface Opened {
-  record: PulledRecord;
-  value: Resource | Tombstone;
-}
-
 /** Skipped records are kept by id (and reason code) for the admin, capped so the list cannot grow without bound. */
-function noteSkipped(ctx: SyncContext, recordId: string, code: string): void {
+function noteSkippedMany(ctx: SyncContext, skipped: readonly { recordId: string; code: string }[]): void {
   const list = ctx.vault.kv.getJson<{ recordId: string; code: string }[]>(KV.skipped) ?? [];
-  if (!list.some((s) => s.recordId === recordId)) ctx.vault.kv.setJson(KV.skipped, [...list, { recordId, code }].slice(-1000));
+  const known = new Set(list.map((s) => s.recordId));
+  for (const s of skipped) {
+    if (known.has(s.recordId)) continue;
+    known.add(s.recordId);
+    list.push({ recordId: s.recordId, code: s.code });
+  }
+  ctx.vault.kv.setJson(KV.skipped, list.slice(-1000));
 }
 
 /** Keys looked up once per pull, not once per record (a page has many records of few patients). */
 type KeyMemo = Map<string, DataKey>;
 
-async function openPage(ctx: SyncContext, records: PulledRecord[], memo: KeyMemo): Promise<{ opened: Opened[]; failed: { recordId: string; code: string }[] }> {
-  const opened: Opened[] = [];
+/** Key fetches in flight at once when a page brings patients whose keys are not cached yet. */
+const KEY_FETCH_CONCURRENCY = 4;
+
+/**
+ * The keys a page needs, fetched before opening it: cached ones at once, missing ones from the key
+ * service a few at a time (an initial sync meets every patient of the care team in its first pages;
+ * one round trip after another would leave both cores idle). A refusal is kept per key for this
+ * page; a transient failure propagates (the cursor stays).
+ */
+async function keysForPage(ctx: SyncContext, records: PulledRecord[], memo: KeyMemo): Promise<Map<string, EhrError | Error>> {
+  const refused = new Map<string, EhrError | Error>();
+  const missing = new Map<string, { patientId: string; keyId: string }>();
+  for (const { envelope: env } of records) {
+    const memoKey = `${env.patientId}\u0000${env.keyId}`;
+    if (memo.has(memoKey) || missing.has(memoKey)) continue;
+    const cached = ctx.keys.cachedKey(env.patientId, env.keyId);
+    if (cached) memo.set(memoKey, cached);
+    else missing.set(memoKey, { patientId: env.patientId, keyId: env.keyId });
+  }
+  const queue = [...missing.entries()];
+  let transient: unknown = null;
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next && transient === null; next = queue.shift()) {
+      const [memoKey, { patientId, keyId }] = next;
+      try {
+        memo.set(memoKey, await ctx.keys.openingKey(patientId, keyId));
+      } catch (e) {
+        if (isTransient(e)) transient = e;
+        else refused.set(memoKey, e as Error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(KEY_FETCH_CONCURRENCY, queue.length) }, worker));
+  if (transient !== null) throw transient;
+  return refused;
+}
+
+async function openPage(ctx: SyncContext, records: PulledRecord[], memo: KeyMemo): Promise<{ opened: OpenedRecord[]; failed: { recordId: string; code: string }[] }> {
+  const refused = await keysForPage(ctx, records, memo);
+  const opened: OpenedRecord[] = [];
   const failed: { recordId: string; code: string }[] = [];
   for (const record of records) {
     const env = record.envelope as Envelope;
     try {
       const memoKey = `${env.patientId}\u0000${env.keyId}`;
-      let key = memo.get(memoKey);
-      if (!key) {
-        key = await ctx.keys.openingKey(env.patientId, env.keyId);
-        memo.set(memoKey, key);
-      }
-      opened.push({ record, value: openRecord(env, key) });
+      const key = memo.get(memoKey);
+      if (!key) throw refused.get(memoKey) ?? new EhrError(ErrorCode.INTERNAL, 'No data key was obtained for a pulled record.', { recordId: env.recordId });
+      const { value, json } = openRecordText(env, key);
+      opened.push({ envelope: env, meta: record.meta, value, json });
     } catch (e) {
       if (isTransient(e)) throw e;
       failed.push({ recordId: env.recordId, code: e instanceof EhrError ? e.code : 'INTERNAL' });
@@ -65,20 +101,16 @@ async function openPage(ctx: SyncContext, records: PulledRecord[], memo: KeyMemo
   return { opened, failed };
 }
 
-/** Stores opened records (call inside the page's vault transaction); validation refusals are skipped by id. */
-function storeRecords(ctx: SyncContext, opened: Opened[], failed: { recordId: string; code: string }[], report: PullReport, seenPatients: Set<string>): void {
-  for (const { record, value } of opened) {
-    try {
-      const outcome = applyServerRecord(ctx.vault, record.envelope as Envelope, record.meta, value);
-      if (outcome === 'stored' || outcome === 'deleted') report.stored++;
-      seenPatients.add(record.envelope.patientId);
-    } catch (e) {
-      // Only a validation refusal is skipped; storage failures abort the page (and keep the cursor).
-      if (!(e instanceof EhrError) || e.code !== 'INVALID') throw e;
-      failed.push({ recordId: record.envelope.recordId, code: e.code });
-    }
-  }
-  for (const f of failed) noteSkipped(ctx, f.recordId, f.code);
+/**
+ * Stores opened records (call inside the page's vault transaction): one bulk apply per page.
+ * Validation refusals of records checked at pull time (Patient, conflict side) are skipped by id;
+ * storage failures abort the page (and keep the cursor).
+ */
+function storeRecords(ctx: SyncContext, opened: OpenedRecord[], failed: { recordId: string; code: string }[], report: PullReport, seenPatients: Set<string>): void {
+  const { stored, patients } = applyServerPage(ctx.vault, opened, (recordId, code) => failed.push({ recordId, code }));
+  report.stored += stored;
+  for (const p of patients) seenPatients.add(p);
+  if (failed.length) noteSkippedMany(ctx, failed);
 }
 
 /** Pulls every page from the saved cursor until the server has no more. Transient errors propagate (cursor kept). */
@@ -108,7 +140,12 @@ export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgres
     lap('storeMs');
     const page = await next;
     lap('fetchMs');
-    if (page.hasMore) next = fetchPage(page.nextCursor);
+    if (page.hasMore) {
+      next = fetchPage(page.nextCursor);
+      // Let the request reach the socket before this page's synchronous work: http writes it on a
+      // later tick, and otherwise the server would only hear of it once this page is stored.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     const { opened, failed } = await openPage(ctx, page.records, memo);
     lap('openMs');
     vault.transaction(() => {

@@ -4,9 +4,10 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { EhrError, ErrorCode } from '../../../src-shared/errors';
-import { openJson, sealJson, type Envelope } from '../../../src-shared/node/envelope';
+import { open, sealJson, type Envelope } from '../../../src-shared/node/envelope';
 import type { Mutation, RecordMeta } from '../../../src-shared/sync/sync';
-import { patientInputFromFhir, type OutboxRow, type Vault } from '../vault';
+import { patientInputFromFhir, type LocalResourceState, type OutboxRow, type PulledResourceInput, type Vault } from '../vault';
+import { assertValidResource } from '../vault/fhir-validate';
 import type { DataKey } from '../crypto/data-keys';
 
 /** What a deletion seals: the fact of deletion, bound to its record like any version. */
@@ -35,13 +36,31 @@ export function sealMutation(row: OutboxRow, baseVersion: number, key: DataKey):
   return { mutationId: row.mutationId, op: row.op === 'delete' ? 'delete' : 'upsert', baseVersion, envelope };
 }
 
+const mismatch = (envelope: Envelope): EhrError =>
+  new EhrError(ErrorCode.INTEGRITY, 'A record from the server does not match its envelope; it was not stored.', { recordId: envelope.recordId });
+
 /** Opens a server envelope and checks that what is inside is the record the envelope names. */
 export function openRecord(envelope: Envelope, key: DataKey): Resource | Tombstone {
-  const value = openJson<Resource | Tombstone>(envelope, key.key);
-  if (!value || typeof value !== 'object' || value.resourceType !== envelope.resourceType || value.id !== envelope.recordId) {
-    throw new EhrError(ErrorCode.INTEGRITY, 'A record from the server does not match its envelope; it was not stored.', { recordId: envelope.recordId });
+  return openRecordText(envelope, key).value;
+}
+
+/**
+ * Like openRecord, also returning the exact plaintext (so a bulk store need not serialise the
+ * resource again). The structural check every pulled record passes before it is stored: the
+ * envelope authenticates (AEAD, AAD = record id, patient id, type, version, key id), the plaintext
+ * is a JSON object, and its resourceType and id are the envelope's. Anything else is INTEGRITY.
+ */
+export function openRecordText(envelope: Envelope, key: DataKey): { value: Resource | Tombstone; json: string } {
+  const json = open(envelope, key.key).toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw mismatch(envelope);
   }
-  return value;
+  const v = value as { resourceType?: unknown; id?: unknown } | null;
+  if (!v || typeof v !== 'object' || Array.isArray(v) || v.resourceType !== envelope.resourceType || v.id !== envelope.recordId) throw mismatch(envelope);
+  return { value: value as Resource | Tombstone, json };
 }
 
 export const isTombstone = (v: Resource | Tombstone): v is Tombstone => (v as Tombstone).deleted === true;
@@ -54,23 +73,97 @@ export type ApplyOutcome = 'stored' | 'older' | 'kept-local' | 'conflict-updated
  * with a conflict), and a record already in conflict gets the newer server side beside it.
  */
 export function applyServerRecord(vault: Vault, envelope: Envelope, meta: RecordMeta, value: Resource | Tombstone): ApplyOutcome {
-  const local = vault.resources.get(envelope.recordId);
+  const local = vault.resources.localStates([envelope.recordId]).get(envelope.recordId);
+  const outcome = applyOne(vault, local, envelope, meta, value);
+  if (outcome === 'bulk') {
+    vault.resources.put({ resource: value as Resource, patientId: envelope.patientId, version: envelope.version, status: 'synced' });
+    return 'stored';
+  }
+  return outcome;
+}
+
+/**
+ * The rules of applyServerRecord for one record, given its local state. Returns 'bulk' when the
+ * record is a plain new server version the caller may store in bulk (not validated yet); Patient
+ * resources (they feed the searchable patients table) and the server side of a conflict (shown
+ * beside ours) are validated here, now.
+ */
+function applyOne(vault: Vault, local: LocalResourceState | undefined, envelope: Envelope, meta: RecordMeta, value: Resource | Tombstone): ApplyOutcome | 'bulk' {
   if (local && local.version >= envelope.version) return 'older';
   if (local?.status === 'pending') return 'kept-local';
   if (local?.status === 'conflict') {
-    const prior = vault.resources.getConflict(local.id) as (ConflictTheirs & Record<string, unknown>) | null;
+    const prior = vault.resources.getConflict(envelope.recordId) as (ConflictTheirs & Record<string, unknown>) | null;
     if (!isTombstone(value) && (!prior || prior.version < envelope.version)) {
-      vault.resources.markConflict(local.id, { ...prior, version: envelope.version, resource: value, meta } as ConflictTheirs);
+      assertValidResource(value);
+      vault.resources.markConflict(envelope.recordId, { ...prior, version: envelope.version, resource: value, meta } as ConflictTheirs);
     }
     return 'conflict-updated';
   }
   if (isTombstone(value) || meta.deleted) {
-    if (local) vault.resources.setStatus(local.id, 'deleted', envelope.version);
+    if (local) vault.resources.setStatus(envelope.recordId, 'deleted', envelope.version);
     return 'deleted';
   }
-  vault.resources.put({ resource: value, patientId: envelope.patientId, version: envelope.version, status: 'synced' });
-  if (value.resourceType === 'Patient') indexPatient(vault, value as Resource & { resourceType: 'Patient'; id: string }, envelope.version);
-  return 'stored';
+  if (value.resourceType === 'Patient') {
+    vault.resources.put({ resource: value, patientId: envelope.patientId, version: envelope.version, status: 'synced' });
+    indexPatient(vault, value as Resource & { resourceType: 'Patient'; id: string }, envelope.version);
+    return 'stored';
+  }
+  return 'bulk';
+}
+
+/** A pulled record after openRecordText. */
+export interface OpenedRecord {
+  envelope: Envelope;
+  meta: RecordMeta;
+  value: Resource | Tombstone;
+  /** The exact plaintext (a JSON object naming the envelope's record). */
+  json: string;
+}
+
+/**
+ * Applies one pulled page (call inside the page's vault transaction): the local state of every
+ * record in one query, then applyServerRecord's rules per record, with the plain new versions —
+ * nearly all of an initial sync — written by one prepared statement, their plaintext stored as
+ * is and their FHIR validation deferred to the first read (resources.putPulled). A validation
+ * refusal of a record checked now (Patient, conflict side) is reported through `refused` and the
+ * record skipped; any other failure throws (the caller's transaction rolls the page back).
+ */
+export function applyServerPage(vault: Vault, records: readonly OpenedRecord[], refused: (recordId: string, code: string) => void): { stored: number; patients: Set<string> } {
+  const states = vault.resources.localStates(records.map((r) => r.envelope.recordId));
+  const bulk: PulledResourceInput[] = [];
+  const flush = (): void => {
+    if (bulk.length) vault.resources.putPulled(bulk.splice(0));
+  };
+  const patients = new Set<string>();
+  let stored = 0;
+  for (const { envelope, meta, value, json } of records) {
+    const id = envelope.recordId;
+    const local = states.get(id);
+    if (local && local.version >= envelope.version) {
+      patients.add(envelope.patientId);
+      continue;
+    }
+    let outcome: ApplyOutcome | 'bulk';
+    try {
+      if (local) flush(); // a record changing twice in one page is applied in order
+      outcome = applyOne(vault, local, envelope, meta, value);
+    } catch (e) {
+      if (!(e instanceof EhrError) || e.code !== ErrorCode.INVALID) throw e;
+      refused(id, e.code);
+      continue;
+    }
+    if (outcome === 'bulk') {
+      bulk.push({ id, patientId: envelope.patientId, resourceType: envelope.resourceType, version: envelope.version, json });
+      states.set(id, { version: envelope.version, status: 'synced' });
+      stored++;
+    } else {
+      if (outcome === 'stored' || outcome === 'deleted') stored++;
+      if (outcome === 'stored') states.set(id, { version: envelope.version, status: 'synced' });
+    }
+    patients.add(envelope.patientId);
+  }
+  flush();
+  return { stored, patients };
 }
 
 /** Patients are also kept in the searchable patients table; a chart without MRN/name/birth date is only a resource. */

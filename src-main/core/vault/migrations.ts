@@ -167,6 +167,12 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
     `,
   },
+  {
+    version: 3,
+    description: 'resources.validated: pulled records are FHIR-validated on first read (1 valid, 0 not yet, -1 quarantined)',
+    // Every existing row was validated by resources.put: default 1. Sync's bulk apply writes 0.
+    sql: `ALTER TABLE resources ADD COLUMN validated INTEGER NOT NULL DEFAULT 1 CHECK (validated IN (-1, 0, 1));`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,8 +1,12 @@
 /**
  * The sync server in its own process (for the benchmark: the server gets its own core, as in
  * production). argv: <dataDir> [databaseUrl]. Prints one JSON line { url, fingerprint } when
- * listening; exits on SIGTERM.
+ * listening; exits on SIGTERM. BENCH_SYNC_CPU_PROF=<dir>: writes a V8 CPU profile of the time it
+ * served (server.cpuprofile) on SIGTERM.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { join } from 'node:path';
 import { startServer } from '../../../src-server/index';
 
 const [dataDir, databaseUrl] = process.argv.slice(2);
@@ -11,7 +15,19 @@ const server = await startServer({
   ...(databaseUrl ? { databaseUrl } : {}),
   config: { rateMonitor: { factor: 3, trailingHours: 168, minAccesses: 1_000_000 } },
 });
+const profDir = process.env.BENCH_SYNC_CPU_PROF;
+const session = profDir ? new Session() : null;
+const post = (method: string): Promise<unknown> => new Promise((resolve, reject) => session!.post(method, (e, r) => (e ? reject(e) : resolve(r))));
+if (session) {
+  session.connect();
+  await post('Profiler.enable');
+  await post('Profiler.start');
+}
 process.stdout.write(`${JSON.stringify({ url: server.url, fingerprint: server.fingerprint })}\n`);
 process.on('SIGTERM', () => {
-  void server.close().then(() => process.exit(0));
+  void (async () => {
+    if (session) writeFileSync(join(profDir!, 'server.cpuprofile'), JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+    await server.close();
+    process.exit(0);
+  })();
 });

@@ -2,9 +2,16 @@
  * FHIR R4 resources, validated with Medplum on every write. `version` is the server's version the
  * record is based on; `status` says whether it is synced, waiting in the outbox, in conflict (the
  * other side kept in conflict_json for a clinician to resolve) or deleted (a tombstone).
+ *
+ * Records pulled in bulk (`putPulled`) are the one exception: their envelopes were authenticated
+ * and their JSON names the record, but Medplum validation (~140 µs each) is deferred to their first
+ * read (`validated` = 0). Every read path below validates such a row before returning it: valid ->
+ * `validated` = 1, invalid -> `validated` = -1, quarantined: kept, never returned as a record
+ * (`get` throws a PHI-free INVALID naming ids and paths, listings leave it out). docs/sync.md.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { Db } from '../connection';
+import { EhrError, ErrorCode } from '../../../../src-shared/errors';
 import { invalidRecord } from '../errors';
 import { assertValidResource } from '../fhir-validate';
 
@@ -34,7 +41,39 @@ export interface ConflictSide {
   resource: Resource;
 }
 
-interface Row { id: string; patient_id: string | null; resource_type: string; version: number; status: ResourceStatus; json: string; conflict_json: string | null; updated_at: string }
+interface Row { id: string; patient_id: string | null; resource_type: string; version: number; status: ResourceStatus; json: string; conflict_json: string | null; updated_at: string; validated?: number }
+
+/**
+ * A record from the server, ready to store without re-serialising: its envelope opened
+ * (authenticated against record id, patient id, type, version and key id) and `json` is the exact
+ * plaintext, a JSON object whose resourceType and id are the envelope's. FHIR validation happens
+ * on first read.
+ */
+export interface PulledResourceInput {
+  id: string;
+  patientId: string;
+  resourceType: string;
+  version: number;
+  json: string;
+}
+
+/** What the sync engine needs to know of a local row before applying a server version (no JSON parsed, no validation). */
+export interface LocalResourceState {
+  version: number;
+  status: ResourceStatus;
+}
+
+/** `validated` column: 1 validated (every local write, and pulled records once read), 0 pulled and not yet validated, -1 quarantined. */
+const VALID = 1;
+const UNCHECKED = 0;
+const QUARANTINED = -1;
+
+/** A pulled record that failed FHIR validation: kept in the vault for review, never shown as a record. Ids and paths only. */
+export function quarantinedError(id: string, resourceType: string, detail: { problems?: number; paths?: string } = {}): EhrError {
+  return new EhrError(ErrorCode.INVALID, 'This record from the server is not valid FHIR; it is kept, quarantined, for review and is not shown.', {
+    reason: 'QUARANTINED', recordId: id, resourceType, ...detail,
+  });
+}
 
 function toStored(r: Row): StoredResource {
   return {
@@ -44,11 +83,41 @@ function toStored(r: Row): StoredResource {
 }
 
 export function createResourceRepository(db: Db) {
+  const markValidated = db.prepare('UPDATE resources SET validated = ? WHERE id = ?');
+  /**
+   * The gate every read goes through: a pulled row not yet validated is validated now (Medplum,
+   * and its id/type against the row's). Returns null for a quarantined row.
+   */
+  function admit(r: Row): StoredResource | null {
+    if (r.validated === undefined || r.validated === VALID) return toStored(r);
+    if (r.validated === QUARANTINED) return null;
+    const stored = toStored(r);
+    try {
+      if (stored.resource?.resourceType !== r.resource_type || stored.resource.id !== r.id) throw invalidRecord('FHIR resource', { resourceType: r.resource_type });
+      assertValidResource(stored.resource);
+    } catch (e) {
+      if (!(e instanceof EhrError) || e.code !== ErrorCode.INVALID) throw e;
+      markValidated.run(QUARANTINED, r.id);
+      return null;
+    }
+    markValidated.run(VALID, r.id);
+    return stored;
+  }
+  const admitAll = (rows: Row[]): StoredResource[] => rows.flatMap((r) => admit(r) ?? []);
   const upsert = db.prepare(`
     INSERT INTO resources (id, patient_id, resource_type, version, status, json, updated_at)
     VALUES (@id, @patientId, @resourceType, @version, @status, @json, @updatedAt)
     ON CONFLICT(id) DO UPDATE SET patient_id = excluded.patient_id, resource_type = excluded.resource_type,
-      version = excluded.version, status = excluded.status, json = excluded.json, updated_at = excluded.updated_at`);
+      version = excluded.version, status = excluded.status, json = excluded.json, updated_at = excluded.updated_at, validated = ${VALID}`);
+  const pulledUpsert = db.prepare(`
+    INSERT INTO resources (id, patient_id, resource_type, version, status, json, updated_at, validated)
+    VALUES (?, ?, ?, ?, 'synced', ?, ?, ${UNCHECKED})
+    ON CONFLICT(id) DO UPDATE SET patient_id = excluded.patient_id, resource_type = excluded.resource_type,
+      version = excluded.version, status = 'synced', json = excluded.json, updated_at = excluded.updated_at, validated = ${UNCHECKED}`);
+  const statesOf = db.prepare<[string], { id: string; version: number; status: ResourceStatus }>(
+    'SELECT r.id, r.version, r.status FROM json_each(?) j JOIN resources r ON r.id = j.value');
+  const quarantinedRows = db.prepare<[number], { id: string; patient_id: string | null; resource_type: string }>(
+    `SELECT id, patient_id, resource_type FROM resources WHERE validated = ${QUARANTINED} ORDER BY id LIMIT ?`);
   const byId = db.prepare<[string], Row>('SELECT * FROM resources WHERE id = ?');
   const byPatient = db.prepare<[string, number], Row>(
     "SELECT * FROM resources WHERE patient_id = ? AND status <> 'deleted' ORDER BY updated_at DESC, id LIMIT ?");
@@ -84,17 +153,21 @@ export function createResourceRepository(db: Db) {
       });
       return toStored(byId.get(id) as Row) as StoredResource<T>;
     },
+    /** The record, or null; a quarantined pulled record throws a PHI-free INVALID (`detail.reason = 'QUARANTINED'`). */
     get(id: string): StoredResource | null {
       const row = byId.get(id);
-      return row ? toStored(row) : null;
+      if (!row) return null;
+      const stored = admit(row);
+      if (!stored) throw quarantinedError(row.id, row.resource_type);
+      return stored;
     },
     listByPatient(patientId: string, opts: { resourceType?: string; limit?: number } = {}): StoredResource[] {
       const limit = Math.max(1, Math.min(1000, Math.trunc(opts.limit ?? 200)));
       const rows = opts.resourceType ? byPatientType.all(patientId, opts.resourceType, limit) : byPatient.all(patientId, limit);
-      return rows.map(toStored);
+      return admitAll(rows);
     },
     listByStatus(status: ResourceStatus, limit = 200): StoredResource[] {
-      return byStatus.all(status, limit).map(toStored);
+      return admitAll(byStatus.all(status, limit));
     },
     /** Keeps our version and stores theirs beside it: nothing clinical is silently overwritten. */
     markConflict(id: string, theirs: ConflictSide): boolean {
@@ -124,6 +197,26 @@ export function createResourceRepository(db: Db) {
     /** The patient's records in conflict: ours (the resource) and theirs (the conflict side). */
     conflictsOfPatient(patientId: string): { local: StoredResource; theirs: ConflictSide | null }[] {
       return conflictsOfPatient.all(patientId).map((r) => ({ local: toStored(r), theirs: r.conflict_json ? (JSON.parse(r.conflict_json) as ConflictSide) : null }));
+    },
+    /**
+     * Stores server versions in bulk (call inside vault.transaction): one prepared statement, the
+     * plaintext JSON as it came out of the envelope, status 'synced', FHIR validation deferred to
+     * the first read. The caller has authenticated each record and decided it may replace the local row.
+     */
+    putPulled(rows: readonly PulledResourceInput[]): void {
+      const now = new Date().toISOString();
+      for (const r of rows) pulledUpsert.run(r.id, r.patientId, r.resourceType, r.version, r.json, now);
+    },
+    /** Version and status of the given ids that exist locally (one query; no JSON parsed, nothing validated). */
+    localStates(ids: readonly string[]): Map<string, LocalResourceState> {
+      const out = new Map<string, LocalResourceState>();
+      if (ids.length === 0) return out;
+      for (const r of statesOf.all(JSON.stringify(ids))) out.set(r.id, { version: r.version, status: r.status });
+      return out;
+    },
+    /** Pulled records that failed FHIR validation on first read (ids only), for review. */
+    quarantined(limit = 1000): { id: string; patientId: string | null; resourceType: string }[] {
+      return quarantinedRows.all(limit).map((r) => ({ id: r.id, patientId: r.patient_id, resourceType: r.resource_type }));
     },
     /** Removes every cached resource of the patient (and its Patient resource), whatever the status. Returns how many. */
     deleteForPatient(patientId: string): number {

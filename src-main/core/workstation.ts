@@ -11,8 +11,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiResult, EhrEvent, LockReason, SyncStatus } from '../../src-shared/api';
+import { EhrError, ErrorCode } from '../../src-shared/errors';
 import type { Policy } from '../../src-shared/policy';
-import { createBreakGlassAlertQueue, type BreakGlassAlertQueue } from './access';
+import { createBreakGlassAlertQueue, deliverJustifications, type BreakGlassAlertQueue } from './access';
 import { actorOf, createApi, handlers, syncPortFromEngine, type SyncPort } from './api';
 import { AuditWriter, auditedDataKeys } from './audit';
 import { Authenticator, authServerFromClient, createVaultAccountStore, type Argon2Cost, type AuthServer, type ServerTokens } from './auth';
@@ -145,12 +146,61 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
     if (vault.closed) return s;
     try {
       breakGlassAlerts.settleDelivered();
-      return { ...s, breakGlassAlertsPending: breakGlassAlerts.pending().length };
+      const texts = breakGlassAlerts.justificationCounts();
+      return {
+        ...s,
+        breakGlassAlertsPending: breakGlassAlerts.pending().length,
+        breakGlassJustificationsPending: texts.pending,
+        breakGlassJustificationsRefused: texts.refused,
+      };
     } catch {
       return s; // a status must never fail because of the queue (e.g. the vault closing mid-cycle)
     }
   };
-  const syncEmit = (e: EhrEvent): void => emit(e.event === 'sync.status' ? { event: 'sync.status', payload: withAlerts(e.payload) } : e);
+  // An offline grant's free-text justification follows its audit entry once the server has ingested
+  // it. It is sent as the user who broke the glass, and only while that user is the session in front
+  // with server tokens (an online sign-in): the device holds no other credential for them, and after a
+  // logout their tokens are revoked, so another user's texts wait until that user signs in again.
+  let delivering: Promise<void> | null = null;
+  const deliverTexts = (): Promise<void> => {
+    if (delivering) return delivering;
+    const s = sessions.front;
+    const tokens = s?.serverAuth as ServerTokens | null | undefined;
+    if (!client || !clientAuth || vault.closed || !s || !tokens) return Promise.resolve();
+    let due = 0;
+    try {
+      breakGlassAlerts.settleDelivered();
+      due = breakGlassAlerts.justificationsDue(s.user.userId).length;
+    } catch {
+      return Promise.resolve();
+    }
+    if (due === 0) return Promise.resolve();
+    const userId = s.user.userId;
+    delivering = (async () => {
+      try {
+        const report = await deliverJustifications(breakGlassAlerts, userId, deviceId, async (req, correlationId) => {
+          // The front session may have changed while an earlier text was in flight: never send as someone else.
+          const front = sessions.front;
+          const current = front?.serverAuth as ServerTokens | null | undefined;
+          if (!front || front.user.userId !== userId || !current || vault.closed) throw new EhrError(ErrorCode.NO_SESSION, 'That user is not signed in.');
+          clientAuth.install(current);
+          return client.breakGlassJustification(req, correlationId ? { correlationId } : undefined);
+        }, () => clock.now());
+        if ((report.sent > 0 || report.refused > 0) && sync && !vault.closed) emit({ event: 'sync.status', payload: withAlerts(sync.status()) });
+      } catch {
+        // Never let a delivery failure escape: the texts stay queued for the next sync.
+      } finally {
+        delivering = null;
+      }
+    })();
+    return delivering;
+  };
+  const syncEmit = (e: EhrEvent): void => {
+    if (e.event !== 'sync.status') return emit(e);
+    emit({ event: 'sync.status', payload: withAlerts(e.payload) });
+    // After a successful cycle (the audit chain pushed), send what the server can now take.
+    if (e.payload.state === 'idle') void deliverTexts();
+  };
   let sync: WorkstationSync | null = null;
   if (opts.createSync) sync = opts.createSync({ vault, client, deviceId, emit: syncEmit });
   else if (client) {
@@ -174,7 +224,7 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
     });
     sync = syncPortFromEngine(engine, syncEmit);
   }
-  if (sync) sync = settlingAlerts(sync, withAlerts);
+  if (sync) sync = settlingAlerts(sync, withAlerts, deliverTexts);
   // The sync engine pushes as the user in front: install their server tokens whenever the front
   // session changes (a locked user's session keeps syncing until someone else signs in).
   if (clientAuth) {
@@ -205,6 +255,8 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
         await Promise.race([sync.syncNow().catch(() => undefined), bound]);
       }
       await sync?.stop?.();
+      // A justification in flight either lands (and leaves the vault) or stays queued for the next start.
+      if (delivering) await Promise.race([delivering, new Promise((r) => setTimeout(r, opts.closeFlushMs ?? CLOSE_FLUSH_MS).unref())]);
       client?.close();
       listeners.clear();
       vault.close();
@@ -218,15 +270,22 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
   };
 }
 
-/** The sync port with every status it answers passed through `withAlerts` (settle + pending count). */
-function settlingAlerts(port: WorkstationSync, withAlerts: (s: SyncStatus) => SyncStatus): WorkstationSync {
+/**
+ * The sync port with every status it answers passed through `withAlerts` (settle + pending counts);
+ * an explicit sync also sends the offline justifications the server can take now before answering.
+ */
+function settlingAlerts(port: WorkstationSync, withAlerts: (s: SyncStatus) => SyncStatus, deliverTexts: () => Promise<void>): WorkstationSync {
   return {
     ...(port.start ? { start: () => port.start!() } : {}),
     ...(port.stop ? { stop: () => port.stop!() } : {}),
     ...(port.notifyLocalChange ? { notifyLocalChange: () => port.notifyLocalChange!() } : {}),
     ...(port.notifyAccessGranted ? { notifyAccessGranted: (id: string) => port.notifyAccessGranted!(id) } : {}),
     status: () => withAlerts(port.status()),
-    syncNow: async () => withAlerts(await port.syncNow()),
+    syncNow: async () => {
+      const status = await port.syncNow();
+      if (status.state === 'idle') await deliverTexts();
+      return withAlerts(status);
+    },
     conflicts: () => port.conflicts(),
     resolveConflict: async (conflictId, choice) => withAlerts(await port.resolveConflict(conflictId, choice)),
   };

@@ -90,4 +90,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER server_audit_append_only BEFORE UPDATE OR DELETE ON server_audit FOR EACH ROW EXECUTE FUNCTION ehr_append_only();
   CREATE TRIGGER device_audit_append_only BEFORE UPDATE OR DELETE ON device_audit FOR EACH ROW EXECUTE FUNCTION ehr_append_only();
   `,
+  /* 4: justifications of break-glass granted offline, delivered after their audit entry (sealed with the notes key) */ `
+  CREATE TABLE device_break_glass_justifications (
+    device_id text NOT NULL, seq bigint NOT NULL, user_id text NOT NULL, patient_id text NOT NULL, reason text NOT NULL,
+    correlation_id text, justification_sealed text NOT NULL, alert_id text, received_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (device_id, seq)
+  );
+  CREATE INDEX device_break_glass_justifications_alert ON device_break_glass_justifications(alert_id);
+  `,
 ];

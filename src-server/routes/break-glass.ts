@@ -1,4 +1,7 @@
-/** Break-glass: password re-checked, a time-limited grant for one patient, audited high, alert raised. */
+/**
+ * Break-glass: password re-checked, a time-limited grant for one patient, audited high, alert raised.
+ * Also the delivery of an OFFLINE grant's justification (services/offline-justification.ts).
+ */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
@@ -7,6 +10,7 @@ import type { ServerContext } from '../context';
 import { defineRoute } from '../http/route';
 import { raiseAlert } from '../services/alerts';
 import { verifyPassword } from '../services/passwords';
+import { storeOfflineJustification } from '../services/offline-justification';
 import { writeAudit } from '../services/server-audit';
 import { sealText } from '../keys/sealed';
 import { toGrant } from './auth';
@@ -52,6 +56,13 @@ export function breakGlassRoutes(ctx: ServerContext) {
         if (!grant) throw new EhrError(ErrorCode.NOT_FOUND, 'No such patient.', { patientId: body.patientId });
         return { grant: toGrant(grant) };
       },
+      { roles: ['nurse', 'physician'] },
+    );
+
+    // The justification of a grant the workstation made offline, once its audit entry is ingested.
+    defineRoute(
+      app, ctx, ROUTES.breakGlassJustification,
+      ({ body, principal, correlationId }) => storeOfflineJustification(ctx, principal, body, correlationId),
       { roles: ['nurse', 'physician'] },
     );
   };

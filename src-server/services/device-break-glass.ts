@@ -13,7 +13,8 @@
  * entry's time counts as the same grant. A device entry is raised at most once (device + seq).
  *
  * Ids and codes only: the reason code (checked against the known list), device, seq, correlation
- * id, times. An offline grant's free-text justification stays in the workstation's vault.
+ * id, times. An offline grant's free-text justification follows once this entry is ingested, through
+ * POST /v1/break-glass/justification (offline-justification.ts), sealed and linked to this alert.
  */
 import { BREAK_GLASS_REASONS } from '../../src-shared/policy';
 import type { WireAuditEntry } from '../../src-shared/sync';

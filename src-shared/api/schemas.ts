@@ -21,7 +21,8 @@ export const LIMITS = {
   /** A draft's content (the renderer's form state, serialised). */
   draftBytes: 512 * 1024,
   draftKeyChars: 200,
-  justificationChars: 2000,
+  /** The server's limit too (src-shared/sync/break-glass.ts JustificationSchema): an offline text must fit when it is delivered. */
+  justificationChars: 1000,
   auditPage: 500,
   recordIdsPerCall: 200,
 } as const;

@@ -114,6 +114,13 @@ export interface SyncStatus {
    * audit entry is still unpushed: typically an offline break-glass). Set by the workstation.
    */
   breakGlassAlertsPending?: number;
+  /**
+   * Justifications of offline break-glass not on the server yet (waiting for the audit push, for
+   * that user to sign in online, or for the server), and those the server refused — kept on this
+   * workstation, shown to the admin, never dropped. Set by the workstation.
+   */
+  breakGlassJustificationsPending?: number;
+  breakGlassJustificationsRefused?: number;
 }
 
 /** One side of a sync conflict: the version itself and who wrote it, where and when (ids only). */

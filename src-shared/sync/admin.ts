@@ -79,5 +79,33 @@ export const BreakGlassReviewSchema = z
     reviewNote: z.string().nullable(),
   })
   .strict();
-/** GET /v1/privacy/break-glass */
-export const BreakGlassListResponseSchema = z.object({ grants: z.array(BreakGlassReviewSchema) }).strict();
+/**
+ * A break-glass granted on a workstation while OFFLINE: its alert (raised at audit ingest) with the
+ * justification the workstation delivered afterwards (null until it arrives). Reviewed through the
+ * alert: POST /v1/privacy/alerts/:alertId/ack.
+ */
+export const OfflineBreakGlassReviewSchema = z
+  .object({
+    /** null when audit ingest matched the entry to an online grant (that grant carries its own alert). */
+    alertId: IdSchema.nullable(),
+    deviceId: IdSchema,
+    seq: z.number().int(),
+    correlationId: z.string().nullable(),
+    patientId: IdSchema.nullable(),
+    userId: IdSchema.nullable(),
+    reason: z.string(),
+    severity: z.enum(['medium', 'high']).nullable(),
+    justification: z.string().nullable(),
+    justificationReceivedAt: IsoDateTimeSchema.nullable(),
+    startedAt: IsoDateTimeSchema.nullable(),
+    endedAt: IsoDateTimeSchema.nullable(),
+    reviewedAt: IsoDateTimeSchema.nullable(),
+    reviewedBy: IdSchema.nullable(),
+    reviewNote: z.string().nullable(),
+  })
+  .strict();
+export type OfflineBreakGlassReview = z.infer<typeof OfflineBreakGlassReviewSchema>;
+/** GET /v1/privacy/break-glass: online grants, and (additive) offline grants with their delivered justification. */
+export const BreakGlassListResponseSchema = z
+  .object({ grants: z.array(BreakGlassReviewSchema), offline: z.array(OfflineBreakGlassReviewSchema).optional() })
+  .strict();

@@ -9,7 +9,7 @@ import { EnrollmentCodeRequestSchema, EnrollmentCodeResponseSchema, EnrollReques
 import { PullQuerySchema, PullResponseSchema, PushRequestSchema, PushResponseSchema } from './sync';
 import { UnwrapKeyRequestSchema, UnwrapKeyResponseSchema, WrapKeyRequestSchema, WrapKeyResponseSchema } from './keys';
 import { AuditBundleSchema, AuditIngestRequestSchema, AuditIngestResponseSchema, AuditQueryResponseSchema, AuditQuerySchema } from './audit';
-import { BreakGlassRequestSchema, BreakGlassResponseSchema } from './break-glass';
+import { BreakGlassRequestSchema, BreakGlassResponseSchema, OfflineJustificationRequestSchema, OfflineJustificationResponseSchema } from './break-glass';
 import {
   AlertListQuerySchema,
   AlertListResponseSchema,
@@ -56,6 +56,7 @@ export const ROUTES = {
   unwrapKey: { method: 'POST', path: '/v1/keys/unwrap', auth: true, phi: true, body: UnwrapKeyRequestSchema, response: UnwrapKeyResponseSchema },
   auditIngest: { method: 'POST', path: '/v1/audit', auth: true, phi: true, body: AuditIngestRequestSchema, response: AuditIngestResponseSchema },
   breakGlass: { method: 'POST', path: '/v1/break-glass', auth: true, phi: true, body: BreakGlassRequestSchema, response: BreakGlassResponseSchema },
+  breakGlassJustification: { method: 'POST', path: '/v1/break-glass/justification', auth: true, phi: true, body: OfflineJustificationRequestSchema, response: OfflineJustificationResponseSchema },
   // admin
   issueEnrollmentCode: { method: 'POST', path: '/v1/admin/devices/enrollment-codes', auth: true, phi: false, body: EnrollmentCodeRequestSchema, response: EnrollmentCodeResponseSchema },
   listDevices: { method: 'GET', path: '/v1/admin/devices', auth: true, phi: false, response: DeviceListResponseSchema },

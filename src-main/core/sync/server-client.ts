@@ -16,6 +16,7 @@ import {
   type LoginRequest, type MeResponse, type TokenResponse,
 } from '../../../src-shared/sync/auth';
 import { BreakGlassResponseSchema, type BreakGlassRequest, type BreakGlassResponse } from '../../../src-shared/sync/break-glass';
+import { OfflineJustificationResponseSchema, type OfflineJustificationRequest, type OfflineJustificationResponse } from '../../../src-shared/sync/break-glass';
 import { EnrollResponseSchema, type Device, type EnrollRequest } from '../../../src-shared/sync/devices';
 import { UnwrapKeyResponseSchema, WrapKeyResponseSchema, type UnwrapKeyRequest, type UnwrapKeyResponse, type WrapKeyRequest, type WrapKeyResponse } from '../../../src-shared/sync/keys';
 import { PullResponseSchema, PushResponseSchema, type PullQuery, type PullResponse, type PushRequest, type PushResponse } from '../../../src-shared/sync/sync';
@@ -62,6 +63,8 @@ export interface ServerClient {
   onTokens(cb: (tokens: TokenResponse | null) => void): () => void;
   me(opts?: CallOptions): Promise<MeResponse>;
   breakGlass(req: BreakGlassRequest, opts?: CallOptions): Promise<BreakGlassResponse>;
+  /** The justification of a break-glass granted offline, once its audit entry is ingested (sealed at rest by the server). */
+  breakGlassJustification(req: OfflineJustificationRequest, opts?: CallOptions): Promise<OfflineJustificationResponse>;
   // --- device --------------------------------------------------------------------------------
   enroll(req: Omit<EnrollRequest, 'deviceId'>): Promise<Device>;
   // --- sync ----------------------------------------------------------------------------------
@@ -189,6 +192,8 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
     },
     me: (opts) => send(MeResponseSchema, { method: 'GET', path: `${API_PREFIX}/me`, headers: phiHeaders(opts), signal: opts?.signal }, true),
     breakGlass: (req, opts) => send(BreakGlassResponseSchema, { method: 'POST', path: `${API_PREFIX}/break-glass`, body: req, headers: phiHeaders(opts) }, true),
+    breakGlassJustification: (req, opts) =>
+      send(OfflineJustificationResponseSchema, { method: 'POST', path: `${API_PREFIX}/break-glass/justification`, body: req, headers: phiHeaders(opts) }, true),
     enroll: (req) => send(EnrollResponseSchema, { method: 'POST', path: `${API_PREFIX}/devices/enroll`, body: { ...req, deviceId: options.deviceId } }, false),
     push: (req, opts) => send(PushResponseSchema, { method: 'POST', path: `${API_PREFIX}/sync/push`, body: req, headers: phiHeaders(opts), signal: opts?.signal }, true),
     pull(query, opts) {

@@ -7,17 +7,28 @@ import type {
   AllergyIntolerance, Condition, DocumentReference, Encounter, MedicationRequest, MedicationStatement, Observation,
 } from '@medplum/fhirtypes';
 import type { Chart, RecordView } from '../../src-shared/api/types';
-import { conceptText, decodeBase64Text, mrnOf, nameText } from './fhir-text';
+import { conceptText, mrnOf, nameText } from './fhir-text';
 import { VITAL_BY_LOINC, type VitalSign } from './vital-signs';
+import { documentText, enteredInErrorReason } from './corrections';
 
-export interface Row { id: string; version: number; status: RecordView['status'] }
+export interface Row { id: string; version: number; status: RecordView['status']; updatedAt: number }
 export interface ProblemRow extends Row { text: string; clinicalStatus: string; onset: string }
 export interface MedicationRow extends Row { text: string; dosage: string; state: string }
 export interface AllergyRow extends Row { text: string; criticality: string }
-export interface NoteRow extends Row { title: string; date: string; signed: boolean; text: string }
+export interface NoteRow extends Row {
+  title: string; date: string; signed: boolean; text: string;
+  /** docStatus 'amended': a corrected version of a signed note. */
+  amended: boolean;
+  /** Marked entered in error (status or docStatus): shown struck through. */
+  enteredInError: boolean;
+  /** `Practitioner/<id>` references of the authors. */
+  authors: string[];
+}
 export interface EncounterRow extends Row { type: string; start: string; state: string }
 export interface VitalPoint { t: number; value: number; at: string }
 export interface VitalSeries { vital: VitalSign; points: VitalPoint[] }
+/** One vital-sign Observation as recorded, entered-in-error ones included (struck through, never in a series). */
+export interface VitalReading extends Row { vital: VitalSign; value: number; t: number; at: string; enteredInError: boolean; reason: string }
 
 export interface ChartModel {
   patientId: string;
@@ -28,22 +39,12 @@ export interface ChartModel {
   allergies: AllergyRow[];
   problems: ProblemRow[];
   medications: MedicationRow[];
-  /** Per vital sign, oldest first; only signs with at least one value. */
+  /** Per vital sign, oldest first; only signs with at least one valid value (entered-in-error excluded). */
   vitals: VitalSeries[];
+  /** Every vital-sign reading, newest first, entered-in-error included. */
+  readings: VitalReading[];
   notes: NoteRow[];
   encounters: EncounterRow[];
-}
-
-function noteText(d: DocumentReference): string {
-  const att = d.content?.[0]?.attachment;
-  if (att?.data) {
-    try {
-      return decodeBase64Text(att.data);
-    } catch {
-      return '';
-    }
-  }
-  return d.description ?? '';
 }
 
 export function chartModel(chart: Chart): ChartModel {
@@ -53,12 +54,12 @@ export function chartModel(chart: Chart): ChartModel {
     birthDate: chart.patient.birthDate ?? '',
     gender: chart.patient.gender ?? '',
     mrn: mrnOf(chart.patient),
-    allergies: [], problems: [], medications: [], vitals: [], notes: [], encounters: [],
+    allergies: [], problems: [], medications: [], vitals: [], readings: [], notes: [], encounters: [],
   };
   const series = new Map<string, VitalSeries>();
   for (const rec of chart.records) {
     if (rec.status === 'deleted') continue;
-    const row: Row = { id: rec.id, version: rec.version, status: rec.status };
+    const row: Row = { id: rec.id, version: rec.version, status: rec.status, updatedAt: rec.updatedAt };
     const r = rec.resource;
     switch (r.resourceType) {
       case 'AllergyIntolerance': {
@@ -80,7 +81,11 @@ export function chartModel(chart: Chart): ChartModel {
       }
       case 'DocumentReference': {
         const d = r as DocumentReference;
-        m.notes.push({ ...row, title: conceptText(d.type) || 'Note', date: d.date ?? '', signed: d.docStatus === 'final', text: noteText(d) });
+        m.notes.push({
+          ...row, title: conceptText(d.type) || 'Note', date: d.date ?? '', signed: d.docStatus === 'final' || d.docStatus === 'amended', text: documentText(d),
+          amended: d.docStatus === 'amended', enteredInError: d.status === 'entered-in-error' || d.docStatus === 'entered-in-error',
+          authors: (d.author ?? []).flatMap((a) => (a.reference ? [a.reference] : [])),
+        });
         break;
       }
       case 'Encounter': {
@@ -96,6 +101,10 @@ export function chartModel(chart: Chart): ChartModel {
         const at = o.effectiveDateTime ?? '';
         const t = Date.parse(at);
         if (!vital || value === undefined || Number.isNaN(t)) break;
+        const enteredInError = o.status === 'entered-in-error';
+        m.readings.push({ ...row, vital, value, t, at, enteredInError, reason: enteredInError ? (enteredInErrorReason(o) ?? '') : '' });
+        // An entered-in-error value is no measurement: never in a trend or "latest".
+        if (enteredInError) break;
         let s = series.get(vital.loinc);
         if (!s) series.set(vital.loinc, (s = { vital, points: [] }));
         s.points.push({ t, value, at });
@@ -107,6 +116,7 @@ export function chartModel(chart: Chart): ChartModel {
   }
   for (const s of series.values()) s.points.sort((a, b) => a.t - b.t);
   m.vitals = [...series.values()];
+  m.readings.sort((a, b) => b.t - a.t);
   m.notes.sort((a, b) => b.date.localeCompare(a.date));
   m.encounters.sort((a, b) => b.start.localeCompare(a.start));
   return m;

@@ -18,7 +18,8 @@ const REASON_LABEL: Record<BreakGlassReason, string> = {
   TREAT: 'Treatment',
 };
 
-function trapTab(e: KeyboardEvent<HTMLDivElement>, onEscape: () => void) {
+/** Escape closes; Tab and Shift+Tab wrap inside the dialog (the modal dialogs share it). */
+export function trapTab(e: KeyboardEvent<HTMLDivElement>, onEscape: () => void) {
   if (e.key === 'Escape') return onEscape();
   if (e.key !== 'Tab') return;
   const focusable = e.currentTarget.querySelectorAll<HTMLElement>('input, select, textarea, button:not([disabled])');

@@ -6,6 +6,12 @@ import { messageOf } from '../components/useAsyncAction';
 import { shortDateTime } from '../chart/fhir-text';
 import type { AuditVerification } from '../../src-shared/api/types';
 
+/** The record an entry names (ids only); a read of a whole chart names many: the first and a count. */
+function entityText(entity: string | null): string {
+  const refs = entity ? entity.split(' ') : [];
+  return refs.length > 1 ? `${refs[0]} (+${refs.length - 1} more)` : (refs[0] ?? '');
+}
+
 export function AuditScreen() {
   const ctx = useApp();
   const all = useEhr((s) => s.audit);
@@ -33,13 +39,13 @@ export function AuditScreen() {
         )}
       </div>
       <table aria-label={onlyBreakGlass ? 'Break-glass entries' : 'Audit entries'}>
-        <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Action</th><th scope="col">Type</th><th scope="col">Outcome</th><th scope="col">Severity</th><th scope="col">User</th><th scope="col">Patient id</th></tr></thead>
+        <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Action</th><th scope="col">Type</th><th scope="col">Outcome</th><th scope="col">Severity</th><th scope="col">User</th><th scope="col">Patient id</th><th scope="col">Record</th></tr></thead>
         <tbody>
           {rows.map((r) => (
             <tr key={r.seq}>
               <td>{r.seq}</td><td>{shortDateTime(new Date(r.at).toISOString())}</td><td>{r.action}</td><td>{r.type}</td>
               <td>{r.outcome}</td><td>{r.severity === 'high' ? <span className="badge danger">high</span> : r.severity}</td>
-              <td className="mono">{r.userId ?? ''}</td><td className="mono">{r.patientId ?? ''}</td>
+              <td className="mono">{r.userId ?? ''}</td><td className="mono">{r.patientId ?? ''}</td><td className="mono">{entityText(r.entity)}</td>
             </tr>
           ))}
         </tbody>

@@ -1,19 +1,112 @@
-/** The chart: banner, then summary (problems, medications, allergies, vitals with trends), notes, encounters. */
+/**
+ * The chart: banner, then summary (problems, medications, allergies, vitals with trends), every
+ * vital-sign reading (with "Mark entered in error"), notes (with "Amend" on the user's own), encounters.
+ */
+import { useMemo, useState } from 'react';
+import type { Resource } from '@medplum/fhirtypes';
 import { useApp, useEhr } from '../app/app-context';
 import { ChartBanner } from '../components/ChartBanner';
 import { TrendPlot } from '../components/TrendPlot';
+import { EnteredInErrorDialog } from '../components/EnteredInErrorDialog';
 import { useChartModel } from '../components/useChartModel';
 import { shortDateTime } from '../chart/fhir-text';
-import { canRecordVitals, canWriteNotes, canPrint } from '../app/permissions';
-import type { ChartModel } from '../chart/chart-model';
+import { reasonDisplay } from '../chart/corrections';
+import { canAmendNote, canMarkEnteredInError, canRecordVitals, canWriteNotes, canPrint } from '../app/permissions';
+import type { ChartModel, NoteRow, VitalReading } from '../chart/chart-model';
+import type { Role } from '../../src-shared/access';
+
+/** Readings listed at first (newest first); "Show all" lists up to READINGS_MAX. */
+const READINGS_SHOWN = 20;
+const READINGS_MAX = 500;
 
 function Section({ title, children, empty, wide }: { title: string; children: React.ReactNode; empty: boolean; wide?: boolean }) {
   const id = `sec-${title.toLowerCase().replace(/\W+/g, '-')}`;
   return (
     <section className={wide ? 'card span-all' : 'card'} aria-labelledby={id}>
-      <h2 id={id} className="section-title">{title}</h2>
+      <h2 id={id} className="section-title" tabIndex={-1}>{title}</h2>
       {empty ? <p className="empty">None recorded.</p> : children}
     </section>
+  );
+}
+
+/** The chart's resources by record id: what the role rules are checked against. */
+function useResources(): Map<string, Resource> {
+  const chart = useEhr((s) => s.chart);
+  return useMemo(() => new Map((chart?.records ?? []).map((r) => [r.id, r.resource])), [chart]);
+}
+
+function Readings({ model, roles, resources, patientId }: { model: ChartModel; roles: readonly Role[]; resources: Map<string, Resource>; patientId: string }) {
+  const [all, setAll] = useState(false);
+  const [confirming, setConfirming] = useState<VitalReading | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const rows = model.readings.slice(0, all ? READINGS_MAX : READINGS_SHOWN);
+  const headingId = 'sec-vital-sign-readings';
+  return (
+    <Section title="Vital sign readings" empty={model.readings.length === 0} wide>
+      {done && <p role="status" data-testid="correction-status">{done}</p>}
+      <table aria-labelledby={headingId}>
+        <thead><tr><th scope="col">Sign</th><th scope="col">Value</th><th scope="col">When</th><th scope="col">Status</th><th scope="col" className="no-print">Action</th></tr></thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.id} className={r.enteredInError ? 'entered-in-error' : undefined} data-testid="reading" data-entered-in-error={r.enteredInError || undefined}>
+              <td>{r.enteredInError ? <s>{r.vital.label}</s> : r.vital.label}</td>
+              <td className="nowrap">{r.enteredInError ? <s>{r.value} {r.vital.unit}</s> : <>{r.value} {r.vital.unit}</>}</td>
+              <td className="nowrap">{r.enteredInError ? <s>{shortDateTime(r.at)}</s> : shortDateTime(r.at)}</td>
+              <td>
+                {r.enteredInError
+                  ? <><span className="badge danger">Entered in error</span>{r.reason && <span className="hint"> {reasonDisplay(r.reason) || r.reason}</span>}</>
+                  : r.status === 'pending' ? <span className="badge">not yet synced</span> : r.status === 'conflict' ? <span className="badge danger">conflict</span> : null}
+              </td>
+              <td className="no-print">
+                {canMarkEnteredInError(roles, resources.get(r.id)) && (
+                  <button type="button" onClick={() => { setDone(null); setConfirming(r); }}
+                    aria-label={`Mark entered in error: ${r.vital.label} ${r.value} ${r.vital.unit}, ${shortDateTime(r.at)}`}>
+                    Mark entered in error
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {model.readings.length > READINGS_SHOWN && (
+        <button type="button" className="link no-print" onClick={() => setAll(!all)} aria-expanded={all}>
+          {all ? 'Show the latest only' : `Show all readings (${Math.min(model.readings.length, READINGS_MAX)})`}
+        </button>
+      )}
+      {confirming && (
+        <EnteredInErrorDialog
+          reading={confirming}
+          patientId={patientId}
+          onClose={() => setConfirming(null)}
+          onDone={() => {
+            setConfirming(null);
+            setDone('Marked entered in error. The reading stays in the record, struck through, and is left out of the trends.');
+            document.getElementById(headingId)?.focus();
+          }}
+        />
+      )}
+    </Section>
+  );
+}
+
+function Note({ n, mayAmend, onAmend }: { n: NoteRow; mayAmend: boolean; onAmend: () => void }) {
+  const headingId = `note-${n.id}`;
+  return (
+    <article className={n.enteredInError ? 'card entered-in-error' : 'card'} data-testid="note" aria-labelledby={headingId}>
+      <h3 id={headingId}>
+        {n.title} · {shortDateTime(n.date)} {n.signed && <span className="badge">signed</span>}{' '}
+        {n.amended && <span className="badge" data-testid="note-amended">amended</span>}{' '}
+        {n.enteredInError && <span className="badge danger">Entered in error</span>}{' '}
+        {n.status === 'pending' && <span className="badge">not yet synced</span>}{' '}
+        {n.status === 'conflict' && <span className="badge danger">conflict</span>}
+      </h3>
+      {n.amended && n.updatedAt > 0 && <p className="hint">Amended {shortDateTime(new Date(n.updatedAt).toISOString())}; earlier versions are kept in the record history.</p>}
+      <p style={{ whiteSpace: 'pre-wrap' }} className={n.enteredInError ? 'struck' : undefined}>{n.text}</p>
+      {mayAmend && (
+        <button type="button" className="no-print" onClick={onAmend} aria-describedby={headingId}>Amend note</button>
+      )}
+    </article>
   );
 }
 
@@ -40,11 +133,15 @@ function Vitals({ model }: { model: ChartModel }) {
   );
 }
 
+const NO_ROLES: readonly Role[] = [];
+
 export function ChartScreen() {
   const { navigate } = useApp().store.getState();
-  const roles = useEhr((s) => s.user?.roles ?? []);
+  const roles = useEhr((s) => s.user?.roles ?? NO_ROLES);
+  const userId = useEhr((s) => s.user?.userId ?? null);
   const patientId = useEhr((s) => s.patientId);
   const { model, access } = useChartModel();
+  const resources = useResources();
   if (!model || !patientId) return <p className="empty">Loading chart…</p>;
   return (
     <div>
@@ -66,13 +163,11 @@ export function ChartScreen() {
           <ul>{model.allergies.map((a) => <li key={a.id}>{a.text}{a.criticality && ` (${a.criticality} criticality)`}</li>)}</ul>
         </Section>
         <Vitals model={model} />
+        <Readings model={model} roles={roles} resources={resources} patientId={patientId} />
       </div>
       <Section title="Notes" empty={model.notes.length === 0}>
         {model.notes.slice(0, 20).map((n) => (
-          <article key={n.id} className="card" data-testid="note">
-            <h3>{n.title} · {shortDateTime(n.date)} {n.signed && <span className="badge">signed</span>} {n.status === 'conflict' && <span className="badge danger">conflict</span>}</h3>
-            <p style={{ whiteSpace: 'pre-wrap' }}>{n.text}</p>
-          </article>
+          <Note key={n.id} n={n} mayAmend={canAmendNote(roles, userId, resources.get(n.id))} onAmend={() => navigate('note', patientId, n.id)} />
         ))}
       </Section>
       <Section title="Encounters" empty={model.encounters.length === 0}>

@@ -7,15 +7,19 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { ConflictSide, RecordView } from '../../src-shared/api/types';
 import { conceptText, shortDateTime } from '../chart/fhir-text';
 import { chartModel } from '../chart/chart-model';
+import { reasonDisplay } from '../chart/corrections';
 
 /** A readable rendering of one version (a vital's value, a note's text, or the resource's code). */
 function describe(resource: Resource): string {
   const rec: RecordView = { id: resource.id ?? '', patientId: '', resourceType: resource.resourceType as RecordView['resourceType'], version: 0, status: 'conflict', updatedAt: 0, resource };
   const m = chartModel({ patient: { resourceType: 'Patient' }, access: 'care-team', records: [rec] });
-  const series = m.vitals[0];
-  const point = series?.points[0];
-  if (series && point) return `${series.vital.label}: ${point.value} ${series.vital.unit} at ${shortDateTime(point.at)}`;
-  if (m.notes[0]) return m.notes[0].text;
+  const reading = m.readings[0];
+  if (reading) {
+    const text = `${reading.vital.label}: ${reading.value} ${reading.vital.unit} at ${shortDateTime(reading.at)}`;
+    return reading.enteredInError ? `${text} — entered in error${reading.reason ? ` (${reasonDisplay(reading.reason) || reading.reason})` : ''}` : text;
+  }
+  const note = m.notes[0];
+  if (note) return note.amended ? `${note.text}\n(amended)` : note.enteredInError ? `${note.text}\n(entered in error)` : note.text;
   const code = (resource as { code?: Parameters<typeof conceptText>[0] }).code;
   return code ? conceptText(code) : resource.resourceType;
 }

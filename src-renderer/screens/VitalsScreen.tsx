@@ -63,7 +63,10 @@ export function VitalsScreen() {
               </div>
             ))}
           </div>
-          <button className="primary" type="submit" disabled={busy}>Save vitals</button>
+          <div className="row">
+            <button className="primary" type="submit" disabled={busy}>Save vitals</button>
+            <button type="button" onClick={() => ctx.store.getState().navigate('chart')}>Back to chart</button>
+          </div>
         </form>
       )}
     </PatientScreenFrame>

@@ -13,16 +13,23 @@ export interface NavSlice {
   screen: Screen;
   /** Opaque patient record id of the open chart, if any. */
   patientId: string | null;
+  /**
+   * Opaque id of the record a screen works on (the note being amended), or null. Reset by every
+   * navigation that does not name one; kept over a lock like patientId.
+   */
+  recordId: string | null;
   /** A short, PHI-free message for the user ("Break-glass access ended; the chart was closed."). */
   notice: string | null;
-  navigate(screen: Screen, patientId?: string | null): void;
+  navigate(screen: Screen, patientId?: string | null, recordId?: string | null): void;
   setNotice(notice: string | null): void;
 }
 
 export const createNavSlice: StateCreator<EhrState, [], [], NavSlice> = (set) => ({
   screen: 'patients',
   patientId: null,
+  recordId: null,
   notice: null,
-  navigate: (screen, patientId) => set((s) => ({ screen, patientId: patientId === undefined ? s.patientId : patientId })),
+  navigate: (screen, patientId, recordId) =>
+    set((s) => ({ screen, patientId: patientId === undefined ? s.patientId : patientId, recordId: recordId ?? null })),
   setNotice: (notice) => set({ notice }),
 });

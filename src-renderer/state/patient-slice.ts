@@ -9,6 +9,7 @@
  *   results      search results, and resultsFor: the text they answer
  *   chart        the open chart (banner, problems, medications, allergies, vitals, notes, encounters)
  *   noteText     the progress note being written (its draft lives on, encrypted, in the vault)
+ *   amendText    the amendment of a signed note being written (its draft too)
  *   conflicts    sync conflicts, both versions of each record
  *   audit        audit rows and break-glass reviews (they name patients)
  *
@@ -28,6 +29,7 @@ export interface PhiData {
   resultsFor: string;
   chart: ChartView | null;
   noteText: string;
+  amendText: string;
   conflicts: ConflictView[];
   audit: AuditRow[];
 }
@@ -49,6 +51,7 @@ export const emptyPhi = (): PhiData => ({
   resultsFor: '',
   chart: null,
   noteText: '',
+  amendText: '',
   conflicts: [],
   audit: [],
 });

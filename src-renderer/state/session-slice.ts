@@ -91,7 +91,7 @@ export const createSessionSlice: StateCreator<EhrState, [], [], SessionSlice> = 
     get().clearPhi();
     set({
       user: null, lock: 'open', lockAt: null, lockReason: null, offlineLogin: false,
-      grants: [], breakGlassFor: null, screen: 'patients', patientId: null,
+      grants: [], breakGlassFor: null, screen: 'patients', patientId: null, recordId: null,
     });
   },
   learnCoreNow: (coreNow, at = Date.now()) => set({ coreOffsetMs: coreNow - at }),

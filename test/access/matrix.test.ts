@@ -31,7 +31,9 @@ let deletable = 0;
 /** A fresh physician note in the chart, so each delete has something of its own to delete. */
 function freshNote(h: Harness, patientId: string): string {
   const id = `del-${++deletable}`;
-  h.ws.vault.resources.put({ resource: { ...note(patientId, 'to delete'), id } as Resource, patientId, version: 1, status: 'synced' });
+  // Phil's own note: only a note's author may change or delete it (note-authorship.test.ts).
+  const resource = { ...note(patientId, 'to delete'), id, author: [{ reference: 'Practitioner/u-phys' }] } as Resource;
+  h.ws.vault.resources.put({ resource, patientId, version: 1, status: 'synced' });
   return id;
 }
 

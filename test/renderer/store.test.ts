@@ -41,6 +41,7 @@ function fillWithCanaryPhi(store: EhrStore): void {
       results: [canaryRow],
       chart: canaryChart,
       noteText: `Seen today: ${CANARY_NAME}`,
+      amendText: `Amended: ${CANARY_NAME}`,
       recent: [canaryRow],
       conflicts: [{
         summary: {

@@ -14,6 +14,7 @@ import type { GuardedCall, HandlerTable } from '../handler';
 import type { ApiContext } from '../context';
 import { forbiddenAction, invalid, notFound } from '../errors';
 import { mayRead, readableRecords, refOf, toRecordView } from './chart-view';
+import { mayChangeAsAuthor, stampNoteAuthor } from './note-authorship';
 
 /** Where each chart type points at its patient. */
 const PATIENT_FIELD: Record<RecordType, 'subject' | 'patient' | null> = {
@@ -96,10 +97,13 @@ export const recordHandlers: Pick<HandlerTable, 'records.list' | 'records.get' |
       // in the audit log and on the server. Retries are made safe by the outbox's mutation id.
       const id = isCreate ? randomUUID() : input.resource.id;
       if (!id) throw invalid('An update must name the record it changes.', { field: 'resource.id' });
-      const resource = bindToPatient(input.resource, input.patientId, id);
+      const resource = stampNoteAuthor(bindToPatient(input.resource, input.patientId, id), session.user.userId);
       if (!rolesAllow(session.user.roles, { resourceType: resource.resourceType, interaction: isCreate ? 'c' : 'u', resource })) {
         denyWrite(ctx, call, 'records.save');
       }
+      // Checked outside the transaction, like the role rule: a refusal's audit entry must not roll back with it.
+      const existing = isCreate ? null : ctx.vault.resources.get(id);
+      if (existing?.resource && !mayChangeAsAuthor(existing.resource, session.user.userId)) denyWrite(ctx, call, 'records.save');
       const mutationId = randomUUID();
       const result = ctx.vault.transaction(() => {
         const before = ctx.vault.resources.get(id);
@@ -145,6 +149,7 @@ export const recordHandlers: Pick<HandlerTable, 'records.list' | 'records.get' |
       if (!rolesAllow(session.user.roles, { resourceType: target.resourceType, interaction: 'd', resource: target.resource })) {
         denyWrite(ctx, call, 'records.delete');
       }
+      if (!mayChangeAsAuthor(target.resource, session.user.userId)) denyWrite(ctx, call, 'records.delete');
       const result = ctx.vault.transaction(() => {
         const before = recordOfPatient(ctx, input.patientId, input.recordId);
         if (before.version !== input.baseVersion) {

@@ -258,7 +258,7 @@ export default async function run(): Promise<BenchResult> {
       'write workload = bulk load (patients via the repository with search tokens, resources by prepared insert; no Medplum validation in the bulk load)',
       'read_ratio = chart opens (a patient + all its resources, 20,000 random patients), encrypted / plain in this run; point_read_ratio in details = 20,000 scattered single reads (worst case when the file is larger than the page cache)',
       'save_p95_ms is bounded below by the fsync of a commit with synchronous=FULL: see commit_p95_ms in details',
-      'audit_append_per_s = appendMany in batches of 1,000 (hash + Ed25519 signature + insert); single-append-per-transaction rate in details',
+      'audit_append_per_s = appendMany in batches of 1,000 (canonical form + SHA-256 + insert per entry; one Ed25519 checkpoint signature per 1,000); single-append-per-transaction rate in details',
       `headline figures are the ${chosen.cipher} vault; details.cipher has every cipher`,
     ],
   };

@@ -6,10 +6,9 @@
  * officer's audit screen lists the update entries, which carry before/after hashes.
  */
 import { test, expect, type Page } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
 import type { DocumentReference } from '@medplum/fhirtypes';
-import { serveRenderer, type RendererServer } from './renderer-server';
-import { DOCTOR, NURSE, PRIVACY, launchWorkstation, startE2eServer, type E2eServer, type E2eWorkstation } from './workstation';
+import { DOCTOR, NURSE, PRIVACY } from './workstation';
+import { expectAccessible, openByMrn, useE2eStack } from './stack';
 import { expectNoPhiInPage } from './phi-probe';
 import type { RecordView } from '../../src-shared/api/types';
 
@@ -17,34 +16,8 @@ import type { RecordView } from '../../src-shared/api/types';
 const MRN = 'DEMO-000007';
 const PATIENT_ID = 'demo-p-0007';
 
-let renderer: RendererServer;
-let server: E2eServer;
-const running: E2eWorkstation[] = [];
+const stack = useE2eStack();
 
-test.beforeAll(async () => {
-  renderer = await serveRenderer();
-  server = await startE2eServer();
-});
-test.afterEach(async () => {
-  while (running.length) await running.pop()!.close();
-});
-test.afterAll(async () => {
-  await server?.close();
-  await renderer?.close();
-});
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  expect(violations.map((v) => `${what}: ${v.id} (${v.nodes.length})`)).toEqual([]);
-}
-
-async function openByMrn(page: Page, mrn: string): Promise<void> {
-  await page.getByRole('button', { name: 'Patients' }).click();
-  await page.getByRole('searchbox').fill(mrn);
-  await expect(page.locator('#search-results')).toContainText(mrn);
-  await page.getByRole('searchbox').press('Enter');
-  await expect(page.getByTestId('chart-banner')).toContainText(mrn);
-}
 
 async function recordVitals(page: Page, hr: string): Promise<void> {
   await page.getByRole('button', { name: 'Record vitals' }).click();
@@ -59,8 +32,7 @@ const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const unb64 = (data: string | undefined) => Buffer.from(data ?? '', 'base64').toString('utf8');
 
 test('a nurse marks a reading entered in error; a physician amends a note; the audit lists the updates', async ({ browser }) => {
-  const ws = await launchWorkstation({ browser, renderer, server, name: 'corrections' });
-  running.push(ws);
+  const ws = await stack.station(browser, 'corrections');
   const page = ws.page;
 
   // --- nurse: two heart rates, the second one wrong -------------------------------------------

@@ -5,11 +5,8 @@
  * to test-results/screens/; axe-core checks the screens as they appear.
  */
 import { test, expect } from '@playwright/test';
-import AxeBuilder from '@axe-core/playwright';
-import { serveRenderer, type RendererServer } from './renderer-server';
-import {
-  DOCTOR, DOCTOR2, NURSE, PRIVACY, RESTRICTED_PATIENT, launchWorkstation, startE2eServer, type E2eServer, type E2eWorkstation,
-} from './workstation';
+import { DOCTOR, DOCTOR2, NURSE, PRIVACY, RESTRICTED_PATIENT, type E2eWorkstation } from './workstation';
+import { expectAccessible, openByMrn, useE2eStack } from './stack';
 import { expectNoPhiInPage, expectWebStorageEmpty } from './phi-probe';
 import type { Page } from '@playwright/test';
 import type { Observation } from '@medplum/fhirtypes';
@@ -20,41 +17,9 @@ import type {} from '../../src-renderer/client/ehr-client';
 const WARD_A_MRN = 'DEMO-000003';
 const WARD_A_ID = 'demo-p-0003';
 
-let renderer: RendererServer;
-let server: E2eServer;
-const running: E2eWorkstation[] = [];
+const stack = useE2eStack();
+const station = stack.station;
 
-test.beforeAll(async () => {
-  renderer = await serveRenderer();
-  server = await startE2eServer();
-});
-test.afterEach(async () => {
-  while (running.length) await running.pop()!.close();
-});
-test.afterAll(async () => {
-  await server?.close();
-  await renderer?.close();
-});
-
-async function station(browser: import('@playwright/test').Browser, name: string): Promise<E2eWorkstation> {
-  const ws = await launchWorkstation({ browser, renderer, server, name });
-  running.push(ws);
-  return ws;
-}
-
-async function expectAccessible(page: Page, what: string): Promise<void> {
-  const { violations } = await new AxeBuilder({ page }).analyze();
-  expect(violations.map((v) => `${what}: ${v.id} (${v.nodes.length})`)).toEqual([]);
-}
-
-/** Search by MRN, open the first result with Enter, wait for the banner. */
-async function openByMrn(page: Page, mrn: string): Promise<void> {
-  await page.getByRole('button', { name: 'Patients' }).click();
-  await page.getByRole('searchbox').fill(mrn);
-  await expect(page.locator('#search-results')).toContainText(mrn);
-  await page.getByRole('searchbox').press('Enter');
-  await expect(page.getByTestId('chart-banner')).toContainText(mrn);
-}
 
 test('a nurse records vitals; a physician on a second workstation sees them after sync', async ({ browser }) => {
   const nurse = await station(browser, 'nurse-a');
@@ -233,7 +198,7 @@ test('offline sign-in and documentation, then reconnect', async ({ browser }) =>
   const nurse = await station(browser, 'nurse-offline');
   await nurse.loginAndSync(NURSE);
   await nurse.page.getByRole('button', { name: 'Sign out' }).click();
-  await server.stop();
+  await stack.server.stop();
   try {
     // The verifier cached at the online sign-in lets the nurse in without the server.
     await nurse.login(NURSE);
@@ -248,7 +213,7 @@ test('offline sign-in and documentation, then reconnect', async ({ browser }) =>
     await expect(nurse.page.getByTestId('sync-pending')).toHaveText('1 pending');
     await nurse.screenshot('offline');
   } finally {
-    await server.restart();
+    await stack.server.restart();
   }
   // Back online: an offline sign-in has no server session, so the nurse signs in again to sync.
   await nurse.page.getByRole('button', { name: 'Sign in to sync' }).click();
@@ -276,12 +241,12 @@ test('a conflict from two offline edits is resolved side by side', async ({ brow
   const b = await station(browser, 'conflict-b');
   await a.loginAndSync(DOCTOR);
   await b.loginAndSync(NURSE);
-  await server.stop();
+  await stack.server.stop();
   try {
     await editVital(a, patientId, 77);
     await editVital(b, patientId, 99);
   } finally {
-    await server.restart();
+    await stack.server.restart();
   }
   // Both push; whichever reaches the server second (the engines also retry on their own) gets the conflict.
   const conflicts = async (ws: E2eWorkstation) => ((await ws.core.invoke('sync.status', {})) as { value?: { conflicts: number } }).value?.conflicts ?? 0;
@@ -305,10 +270,13 @@ test('a conflict from two offline edits is resolved side by side', async ({ brow
 
 test('a failed login, then a lockout', async ({ browser }) => {
   const ws = await station(browser, 'lockout');
+  // Each attempt is answered before the next is typed (the button reads "Signing in…" meanwhile),
+  // so every one of them reaches the server's failure count, however slow the machine.
   const attempt = async (password: string) => {
     await ws.page.getByLabel('Username').fill(DOCTOR2.username);
     await ws.page.getByLabel('Password').fill(password);
     await ws.page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(ws.page.getByRole('button', { name: 'Sign in' })).toBeEnabled({ timeout: 15_000 });
   };
   await attempt('not-the-password');
   await expect(ws.page.getByRole('alert')).toBeVisible();
@@ -316,7 +284,7 @@ test('a failed login, then a lockout', async ({ browser }) => {
   expect(firstMessage).not.toContain(DOCTOR2.username);
   for (let i = 0; i < 5; i++) await attempt(`wrong-${i}`);
   await attempt(DOCTOR2.password);
-  await expect(ws.page.getByRole('alert')).toContainText(/locked/i);
+  await expect(ws.page.getByRole('alert')).toContainText(/locked/i, { timeout: 15_000 });
   await expect(ws.page.getByTestId('statusbar')).toHaveCount(0);
   await ws.screenshot('lockout');
 });

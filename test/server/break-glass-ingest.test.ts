@@ -6,34 +6,27 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEntry, AuditEntryInput } from '../../src-shared/audit';
-import { linkEntry } from '../../src-shared/node/audit-chain';
+import type { AuditEntry } from '../../src-shared/audit';
 import { AlertListResponseSchema, type Alert } from '../../src-shared/sync';
-import { DEMO, VARIANTS, call, enrollDevice, login, startTestServer, type EnrolledDevice, type TestServer } from './helpers';
+import { DEMO, VARIANTS, breakGlassChain, call, enrollDevice, login, startTestServer, type EnrolledDevice, type TestServer } from './helpers';
 
 describe.each(VARIANTS)('break-glass alerts from device audit on $name', (variant) => {
   let server: TestServer;
   const clock = Date.now();
   let dev: EnrolledDevice;
+  let chain: ReturnType<typeof breakGlassChain>;
   let nurse: string;
   let privacy: string;
-  let head: { seq: number; hash: string } | null = null;
 
   beforeAll(async () => {
     server = await startTestServer(variant, { now: () => new Date(clock) });
     dev = await enrollDevice(server);
+    chain = breakGlassChain(dev); // links entries onto this device's chain, as the workstation's vault does
     nurse = (await login(server, DEMO.nurse, dev.deviceId)).accessToken;
     privacy = (await login(server, DEMO.privacy, dev.deviceId)).accessToken;
   });
   afterAll(async () => server?.stop());
 
-  /** Links entries onto this device's chain (as the workstation's vault does). */
-  const chain = (inputs: Omit<AuditEntryInput, 'action' | 'severity' | 'userId' | 'role'>[]): AuditEntry[] =>
-    inputs.map((input) => {
-      const e = linkEntry(head, dev.deviceId, { action: 'E', severity: 'high', userId: 'u-nurse', role: 'nurse', ...input }, dev.privateKey);
-      head = { seq: e.seq, hash: e.hash };
-      return e;
-    });
   const ingest = (entries: AuditEntry[]) => call(server, 'POST', '/v1/audit', { token: nurse, body: { deviceId: dev.deviceId, entries } });
   const alerts = async (patientId: string): Promise<Alert[]> => {
     const res = await call(server, 'GET', '/v1/privacy/alerts', { token: privacy });

@@ -11,6 +11,8 @@ import pg from 'pg';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src-server/index';
 import type { LogLine } from '../../src-server/http/log';
 import { CORRELATION_HEADER, type TokenResponse } from '../../src-shared/sync';
+import type { AuditEntry, AuditEntryInput } from '../../src-shared/audit';
+import { linkEntry, type ChainHead } from '../../src-shared/node/audit-chain';
 
 export interface Variant {
   name: 'pglite' | 'postgres';
@@ -140,4 +142,18 @@ export async function dumpDatabaseText(server: RunningServer): Promise<string> {
     out += JSON.stringify(rows);
   }
   return out;
+}
+
+/**
+ * Links high-severity break-glass style entries onto an enrolled device's chain (as the
+ * workstation's vault does), each one signed so any run of them is a valid batch.
+ */
+export function breakGlassChain(dev: EnrolledDevice, userId = 'u-nurse', role = 'nurse') {
+  let head: ChainHead | null = null;
+  return (inputs: Omit<AuditEntryInput, 'action' | 'severity' | 'userId' | 'role'>[]): AuditEntry[] =>
+    inputs.map((input) => {
+      const e = linkEntry(head, dev.deviceId, { action: 'E', severity: 'high', userId, role, ...input }, dev.privateKey);
+      head = { seq: e.seq, hash: e.hash };
+      return e;
+    });
 }

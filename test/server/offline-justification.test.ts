@@ -14,10 +14,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditEntry, AuditEntryInput } from '../../src-shared/audit';
-import { linkEntry } from '../../src-shared/node/audit-chain';
+import type { AuditEntry } from '../../src-shared/audit';
 import { AlertListResponseSchema, BreakGlassListResponseSchema, OfflineJustificationResponseSchema } from '../../src-shared/sync';
-import { DEMO, VARIANTS, call, dumpDatabaseText, enrollDevice, login, startTestServer, type EnrolledDevice, type Res, type TestServer } from './helpers';
+import { DEMO, VARIANTS, breakGlassChain, call, dumpDatabaseText, enrollDevice, login, startTestServer, type EnrolledDevice, type Res, type TestServer } from './helpers';
 
 /** Canary PHI planted in the justification: a name and an MRN that must never surface in the clear. */
 const CANARY_TEXT = 'Ottoline Canaryvale MRN CANARY-BG-7731 found unresponsive in bay 4';
@@ -50,18 +49,19 @@ function filesContaining(dir: string, markers: string[]): string[] {
 describe.each(VARIANTS)('offline break-glass justification on $name', (variant) => {
   let server: TestServer;
   let dev: EnrolledDevice;
+  let chain: ReturnType<typeof breakGlassChain>;
   let dev2: EnrolledDevice;
   let nurse: string;
   let nurseOnDev2: string;
   let doctorOnDev: string;
   let billing: string;
   let privacy: string;
-  let head: { seq: number; hash: string } | null = null;
   const responses: Res[] = [];
 
   beforeAll(async () => {
     server = await startTestServer(variant);
     dev = await enrollDevice(server);
+    chain = breakGlassChain(dev); // links entries onto this device's chain, as the workstation's vault does
     dev2 = await enrollDevice(server);
     nurse = (await login(server, DEMO.nurse, dev.deviceId)).accessToken;
     nurseOnDev2 = (await login(server, DEMO.nurse, dev2.deviceId)).accessToken;
@@ -71,12 +71,6 @@ describe.each(VARIANTS)('offline break-glass justification on $name', (variant) 
   });
   afterAll(async () => server?.stop());
 
-  const chain = (inputs: Omit<AuditEntryInput, 'action' | 'severity' | 'userId' | 'role'>[]): AuditEntry[] =>
-    inputs.map((input) => {
-      const e = linkEntry(head, dev.deviceId, { action: 'E', severity: 'high', userId: 'u-nurse', role: 'nurse', ...input }, dev.privateKey);
-      head = { seq: e.seq, hash: e.hash };
-      return e;
-    });
   const ingest = (entries: AuditEntry[]) => call(server, 'POST', '/v1/audit', { token: nurse, body: { deviceId: dev.deviceId, entries } });
   const deliver = async (token: string, body: Record<string, unknown>, correlation?: string | false): Promise<Res<{ code?: string; detail?: Record<string, unknown>; status?: string; alertId?: string | null }>> => {
     const res = await call<{ code?: string; detail?: Record<string, unknown> }>(server, 'POST', '/v1/break-glass/justification', {

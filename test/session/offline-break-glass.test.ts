@@ -9,14 +9,13 @@
  * connections (the client sees ECONNREFUSED / ECONNRESET, as on a pulled cable).
  */
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src-server/index';
 import { AlertListResponseSchema } from '../../src-shared/sync';
 import { createKeytarKeyStore, type KeyStore } from '../../src-main/core/keychain';
 import { createServerClient } from '../../src-main/core/sync/server-client';
 import type { Workstation } from '../../src-main/core/workstation';
-import { ok, startEnrolledWorkstation, tempDirs } from './real-stack';
+import { ok, startEnrolledWorkstation, tempDirs, relay } from './real-stack';
 
 const NURSE = { username: 'nurse', password: 'demo-nurse-2026' };
 const DOCTOR2 = { username: 'doctor2', password: 'demo-doctor2-2026' };
@@ -32,35 +31,6 @@ const dirs = tempDirs();
 const serverLog: string[] = [];
 const service = `clinic-ehr-test-${randomUUID()}`;
 
-/** A TCP relay to the server that can be cut and restored on the same port. */
-function relay(targetPort: number) {
-  const sockets = new Set<net.Socket>();
-  const srv = net.createServer((inbound) => {
-    const outbound = net.connect(targetPort, '127.0.0.1');
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => s.destroy());
-    }
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  let port = 0;
-  const listen = () => new Promise<void>((resolve) => srv.listen(port, '127.0.0.1', () => {
-    port = (srv.address() as net.AddressInfo).port;
-    resolve();
-  }));
-  return {
-    get port() {
-      return port;
-    },
-    up: listen,
-    async down(): Promise<void> {
-      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-  };
-}
 let link: ReturnType<typeof relay>;
 
 

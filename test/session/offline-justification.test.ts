@@ -15,7 +15,6 @@
  * is never kept in the vault at all.
  */
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BreakGlassListResponseSchema } from '../../src-shared/sync';
 import { classifyJustificationError, deliverJustifications } from '../../src-main/core/access';
@@ -23,7 +22,7 @@ import { createKeytarKeyStore, type KeyStore } from '../../src-main/core/keychai
 import { createServerClient, type ServerClient } from '../../src-main/core/sync/server-client';
 import type { Workstation } from '../../src-main/core/workstation';
 import { DEMO, VARIANTS, dumpDatabaseText, startTestServer, type TestServer } from '../server/helpers';
-import { ok, startEnrolledWorkstation, tempDirs } from './real-stack';
+import { ok, startEnrolledWorkstation, tempDirs, relay } from './real-stack';
 
 /** 15 demo patients: Ward B (doctor2's team, not the nurse's) is 0013-0015. */
 const P = ['demo-p-0013', 'demo-p-0014', 'demo-p-0015'] as const;
@@ -36,35 +35,6 @@ const PLANTED = 'A different account of the same event, sent from elsewhere';
 const ONLINE_TEXT = 'Online emergency: Cornelius Canaryfield MRN CANARY-ON-3390 arrested';
 const MARKERS = ['Canarybell', 'CANARY-J1-5521', 'Canarymoss', 'CANARY-J2-8830', 'Canarythorn', 'CANARY-J3-1147', 'Canaryfield', 'CANARY-ON-3390'];
 
-/** A TCP relay to the server that can be cut and restored on the same port. */
-function relay(targetPort: number) {
-  const sockets = new Set<net.Socket>();
-  const srv = net.createServer((inbound) => {
-    const outbound = net.connect(targetPort, '127.0.0.1');
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => s.destroy());
-    }
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  let port = 0;
-  const listen = () => new Promise<void>((resolve) => srv.listen(port, '127.0.0.1', () => {
-    port = (srv.address() as net.AddressInfo).port;
-    resolve();
-  }));
-  return {
-    get port() {
-      return port;
-    },
-    up: listen,
-    async down(): Promise<void> {
-      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
-      for (const s of sockets) s.destroy();
-      await closed;
-    },
-  };
-}
 
 interface Status {
   state: string;

@@ -3,6 +3,7 @@
  * real sync server (over pinned TLS), plus the small helpers those tests share.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningServer } from '../../src-server/index';
@@ -59,4 +60,34 @@ export async function startEnrolledWorkstation(
   await enrol.enroll({ code: await server.issueEnrollmentCode(), publicKey: ws.vault.device.publicKeyRaw, name });
   enrol.close();
   return ws;
+}
+
+/** A TCP relay to the server that can be cut and restored on the same port. */
+export function relay(targetPort: number) {
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((inbound) => {
+    const outbound = net.connect(targetPort, '127.0.0.1');
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => s.destroy());
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  let port = 0;
+  const listen = () => new Promise<void>((resolve) => srv.listen(port, '127.0.0.1', () => {
+    port = (srv.address() as net.AddressInfo).port;
+    resolve();
+  }));
+  return {
+    get port() {
+      return port;
+    },
+    up: listen,
+    async down(): Promise<void> {
+      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
 }

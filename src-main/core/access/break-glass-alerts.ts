@@ -118,18 +118,7 @@ export function createBreakGlassAlertQueue(vault: Vault) {
       return read();
     },
     markDelivered(grantId: string): boolean {
-      let found = false;
-      vault.transaction(() =>
-        vault.kv.setJson(
-          KEY,
-          read().map((a) => {
-            if (a.grantId !== grantId) return a;
-            found = true;
-            return { ...a, delivered: true };
-          }),
-        ),
-      );
-      return found;
+      return update(grantId, (a) => ({ ...a, delivered: true }));
     },
     /**
      * Marks delivered every pending alert whose break-glass-start entry the server has accepted

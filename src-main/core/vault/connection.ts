@@ -105,5 +105,8 @@ export function configure(db: Db, opts: ConnectionOptions): void {
   db.pragma(`cache_size=${-Math.round(opts.cacheSizeMb * 1024)}`);
   // Sorts and temporary tables stay in memory: a temp file would be one more place PHI could land.
   db.pragma('temp_store=MEMORY');
+  // Deleted content is overwritten, not just unlinked: a purged chart (access ended) or a delivered
+  // break-glass text must not survive in free pages, where a later leak of the key would expose it.
+  db.pragma('secure_delete=ON');
   db.pragma('foreign_keys=ON');
 }

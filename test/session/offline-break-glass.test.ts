@@ -15,7 +15,7 @@ import { AlertListResponseSchema } from '../../src-shared/sync';
 import { createKeytarKeyStore, type KeyStore } from '../../src-main/core/keychain';
 import { createServerClient } from '../../src-main/core/sync/server-client';
 import type { Workstation } from '../../src-main/core/workstation';
-import { ok, startEnrolledWorkstation, tempDirs, relay } from './real-stack';
+import { ok, startEnrolledWorkstation, tempDirs, relay, forgetWorkstationKeys } from './real-stack';
 
 const NURSE = { username: 'nurse', password: 'demo-nurse-2026' };
 const DOCTOR2 = { username: 'doctor2', password: 'demo-doctor2-2026' };
@@ -48,7 +48,7 @@ afterAll(async () => {
   await ws?.close();
   await link?.down().catch(() => undefined);
   await server?.close();
-  for (const account of ['vault-key', 'vault-key-pending', 'device-signing-key']) await keyStore?.delete(account).catch(() => false);
+  await forgetWorkstationKeys(keyStore);
   dirs.removeAll();
 });
 

@@ -22,7 +22,7 @@ import { createKeytarKeyStore, type KeyStore } from '../../src-main/core/keychai
 import { createServerClient, type ServerClient } from '../../src-main/core/sync/server-client';
 import type { Workstation } from '../../src-main/core/workstation';
 import { DEMO, VARIANTS, dumpDatabaseText, startTestServer, type TestServer } from '../server/helpers';
-import { ok, startEnrolledWorkstation, tempDirs, relay } from './real-stack';
+import { ok, startEnrolledWorkstation, tempDirs, relay, forgetWorkstationKeys } from './real-stack';
 
 /** 15 demo patients: Ward B (doctor2's team, not the nurse's) is 0013-0015. */
 const P = ['demo-p-0013', 'demo-p-0014', 'demo-p-0015'] as const;
@@ -78,7 +78,7 @@ describe.each(VARIANTS)('offline break-glass justification, workstation to priva
     await ws?.close();
     await link?.down().catch(() => undefined);
     await server?.stop();
-    for (const account of ['vault-key', 'vault-key-pending', 'device-signing-key']) await keyStore?.delete(account).catch(() => false);
+    await forgetWorkstationKeys(keyStore);
     dirs.removeAll();
     for (const r of restore) r();
   });

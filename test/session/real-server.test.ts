@@ -10,7 +10,7 @@ import { startServer, type RunningServer } from '../../src-server/index';
 import { createKeytarKeyStore, type KeyStore } from '../../src-main/core/keychain';
 import type { Workstation } from '../../src-main/core/workstation';
 import { containsCanary, vitals } from '../access/harness';
-import { ok, startEnrolledWorkstation, tempDirs } from './real-stack';
+import { ok, startEnrolledWorkstation, tempDirs, forgetWorkstationKeys } from './real-stack';
 
 const NURSE = { username: 'nurse', password: 'demo-nurse-2026' };
 let server: RunningServer;
@@ -31,7 +31,7 @@ let serverClosed = false;
 afterAll(async () => {
   await ws?.close();
   if (!serverClosed) await server?.close();
-  for (const account of ['vault-key', 'vault-key-pending', 'device-signing-key']) await keyStore?.delete(account).catch(() => false);
+  await forgetWorkstationKeys(keyStore);
   dirs.removeAll();
 });
 

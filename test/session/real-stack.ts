@@ -7,7 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningServer } from '../../src-server/index';
-import { KeychainUnavailableError, type KeyStore } from '../../src-main/core/keychain';
+import { KeychainAccount, KeychainUnavailableError, type KeyStore } from '../../src-main/core/keychain';
 import { createServerClient } from '../../src-main/core/sync/server-client';
 import { createWorkstation, type Workstation, type WorkstationOptions } from '../../src-main/core/workstation';
 import { unlockTestKeyring } from '../vault/helpers';
@@ -90,4 +90,9 @@ export function relay(targetPort: number) {
       await closed;
     },
   };
+}
+
+/** Removes the workstation's keys from the (real) keychain after a test; a missing entry is fine. */
+export async function forgetWorkstationKeys(keyStore: KeyStore | undefined): Promise<void> {
+  for (const account of Object.values(KeychainAccount)) await keyStore?.delete(account).catch(() => false);
 }

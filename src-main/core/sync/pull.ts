@@ -43,6 +43,7 @@ function noteSkippedMany(ctx: SyncContext, skipped: readonly { recordId: string;
 
 /** Keys looked up once per pull, not once per record (a page has many records of few patients). */
 type KeyMemo = Map<string, DataKey>;
+const memoKeyOf = (env: { patientId: string; keyId: string }): string => `${env.patientId}\u0000${env.keyId}`;
 
 /** Key fetches in flight at once when a page brings patients whose keys are not cached yet. */
 const KEY_FETCH_CONCURRENCY = 4;
@@ -57,7 +58,7 @@ async function keysForPage(ctx: SyncContext, records: PulledRecord[], memo: KeyM
   const refused = new Map<string, EhrError | Error>();
   const missing = new Map<string, { patientId: string; keyId: string }>();
   for (const { envelope: env } of records) {
-    const memoKey = `${env.patientId}\u0000${env.keyId}`;
+    const memoKey = memoKeyOf(env);
     if (memo.has(memoKey) || missing.has(memoKey)) continue;
     const cached = ctx.keys.cachedKey(env.patientId, env.keyId);
     if (cached) memo.set(memoKey, cached);
@@ -88,7 +89,7 @@ async function openPage(ctx: SyncContext, records: PulledRecord[], memo: KeyMemo
   for (const record of records) {
     const env = record.envelope as Envelope;
     try {
-      const memoKey = `${env.patientId}\u0000${env.keyId}`;
+      const memoKey = memoKeyOf(env);
       const key = memo.get(memoKey);
       if (!key) throw refused.get(memoKey) ?? new EhrError(ErrorCode.INTERNAL, 'No data key was obtained for a pulled record.', { recordId: env.recordId });
       const { value, json } = openRecordText(env, key);

@@ -9,6 +9,11 @@ export interface ServerConfig {
   refreshTtlSeconds: number;
   maxFailedLogins: number;
   lockoutMinutes: number;
+  /**
+   * Failed password checks (sign-in and break-glass re-authentication alike) allowed per account
+   * name and per source address within the window; over it: 429 with Retry-After.
+   */
+  authThrottle: { windowSeconds: number; perAccount: number; perSource: number };
   enrollmentCodeMinutes: number;
   breakGlassMinutes: number;
   rateMonitor: {
@@ -18,17 +23,28 @@ export interface ServerConfig {
     trailingHours: number;
     /** Never flag below this many accesses in an hour (a new user has no history). */
     minAccesses: number;
+    /** A device-reported read received this long after its entry time is flagged (alert on the device). */
+    lateReportMinutes: number;
+    /** A device may report entries of a user who held a session on it within this many hours. */
+    offlineWindowHours: number;
   };
 }
+
+/** What startServer accepts: any subset, nested groups too (the rest from DEFAULT_CONFIG). */
+export type ServerConfigInput = Partial<Omit<ServerConfig, 'rateMonitor' | 'authThrottle'>> & {
+  rateMonitor?: Partial<ServerConfig['rateMonitor']>;
+  authThrottle?: Partial<ServerConfig['authThrottle']>;
+};
 
 export const DEFAULT_CONFIG: ServerConfig = {
   accessTtlSeconds: 900,
   refreshTtlSeconds: 12 * 3600,
   maxFailedLogins: 5,
   lockoutMinutes: 15,
+  authThrottle: { windowSeconds: 15 * 60, perAccount: 20, perSource: 100 },
   enrollmentCodeMinutes: 24 * 60,
   breakGlassMinutes: 60,
-  rateMonitor: { factor: 3, trailingHours: 7 * 24, minAccesses: 30 },
+  rateMonitor: { factor: 3, trailingHours: 7 * 24, minAccesses: 30, lateReportMinutes: 60, offlineWindowHours: 7 * 24 },
 };
 
 export interface ServerContext {

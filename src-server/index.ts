@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app';
-import { DEFAULT_CONFIG, type ServerConfig, type ServerContext } from './context';
+import { DEFAULT_CONFIG, type ServerConfigInput, type ServerContext } from './context';
 import { openDatabase } from './db/open';
 import type { Db } from './db/db';
 import { FileKeyProvider, type KeyProvider } from './keys/key-provider';
@@ -16,7 +16,7 @@ import type { LogLine } from './http/log';
 import { seedDemo, type DemoSeedReport } from './seed/demo';
 import { issueEnrollmentCode } from './routes/devices';
 
-export type { ServerConfig } from './context';
+export type { ServerConfig, ServerConfigInput } from './context';
 export type { KeyProvider } from './keys/key-provider';
 export { FileKeyProvider } from './keys/key-provider';
 export { DEMO_USERS } from './seed/demo';
@@ -39,7 +39,7 @@ export interface StartServerOptions {
   kekDir?: string | undefined;
   /** Or a KeyProvider of your own (HSM/KMS). */
   keyProvider?: KeyProvider;
-  config?: Partial<ServerConfig>;
+  config?: ServerConfigInput;
   /** Restricted database role (default ehr_app). */
   appRole?: string | undefined;
   poolSize?: number | undefined;
@@ -75,7 +75,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const ctx: ServerContext = {
       db,
       keys,
-      config: { ...DEFAULT_CONFIG, ...options.config, rateMonitor: { ...DEFAULT_CONFIG.rateMonitor, ...options.config?.rateMonitor } },
+      config: { ...DEFAULT_CONFIG, ...options.config, rateMonitor: { ...DEFAULT_CONFIG.rateMonitor, ...options.config?.rateMonitor },
+        authThrottle: { ...DEFAULT_CONFIG.authThrottle, ...options.config?.authThrottle } },
       jwtKey: new Uint8Array(await serverSecret(db, keys, 'jwt-hs256')),
       notesKey: await serverSecret(db, keys, 'notes-aes256'),
       log: options.log ?? (() => undefined),

@@ -98,4 +98,17 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX device_break_glass_justifications_alert ON device_break_glass_justifications(alert_id);
   `,
+  /* 5: replay matching, atomic sign-in throttling, server-observed access (issue 13) */ `
+  ALTER TABLE mutations ADD COLUMN device_id text;
+  ALTER TABLE mutations ADD COLUMN payload_hash text;
+  CREATE TABLE auth_throttle (key text PRIMARY KEY, window_start timestamptz NOT NULL, failures int NOT NULL);
+  CREATE TABLE access_events (
+    id bigserial PRIMARY KEY, user_id text NOT NULL, patient_id text NOT NULL, device_id text, source text NOT NULL, kind text NOT NULL,
+    at timestamptz NOT NULL, reported_at timestamptz
+  );
+  CREATE INDEX access_events_user ON access_events(user_id, at);
+  INSERT INTO access_events (user_id, patient_id, device_id, source, kind, at, reported_at)
+    SELECT user_id, patient_id, device_id, 'device', 'read', received_at, at FROM device_audit
+     WHERE type = 'read' AND action = 'R' AND outcome = 'success' AND patient_id IS NOT NULL AND user_id IS NOT NULL;
+  `,
 ];

@@ -48,6 +48,9 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody } {
 export function installErrorHandling(app: FastifyInstance, log: (l: LogLine) => void): void {
   app.setErrorHandler((err, req, reply) => {
     const { status, body } = toErrorBody(err);
+    // A rate-limited caller is told when to come back (RFC 9110 §10.2.3).
+    const retryAfter = err instanceof EhrError ? err.detail?.retryAfterSeconds : undefined;
+    if (status === 429 && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     const fe = err as Partial<FastifyError>;
     // Names and codes only: a driver's message may quote a value from the query.
     log({

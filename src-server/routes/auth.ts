@@ -5,16 +5,15 @@ import { ROUTES, type BreakGlassGrant } from '../../src-shared/sync';
 import type { ServerContext } from '../context';
 import { defineRoute } from '../http/route';
 import { careTeamPatientIds } from '../services/access';
-import { verifyPassword } from '../services/passwords';
+import { checkPassword } from '../services/password-check';
 import { writeAudit } from '../services/server-audit';
 import { consumeRefresh, familyOfRefresh, issueTokens, revokeFamily, toUser, type UserRow } from '../services/tokens';
 
-const WRONG_CREDENTIALS = 'Wrong username or password.';
+/** Also the answer to a locked account until the caller proves the password (no oracle for names or locks). */
+const WRONG_CREDENTIALS = 'Wrong username or password, or too many attempts: try again later.';
 
 interface LoginRow extends UserRow {
   password_hash: string;
-  failed_logins: number;
-  locked_until: Date | null;
 }
 
 export async function deviceIsActive(ctx: ServerContext, deviceId: string): Promise<boolean> {
@@ -24,38 +23,24 @@ export async function deviceIsActive(ctx: ServerContext, deviceId: string): Prom
 
 export function authRoutes(ctx: ServerContext) {
   return async (app: FastifyInstance): Promise<void> => {
-    defineRoute(app, ctx, ROUTES.login, async ({ body }) => {
-      const now = ctx.now();
+    defineRoute(app, ctx, ROUTES.login, async ({ body, req }) => {
       if (!(await deviceIsActive(ctx, body.deviceId))) {
         await writeAudit(ctx.db, { type: 'login-failed', action: 'E', outcome: 'denied', severity: 'medium', deviceId: body.deviceId, detail: { why: 'device' } });
         throw new EhrError(ErrorCode.FORBIDDEN, 'This workstation is not enrolled (or was revoked); ask IT to enroll it.', { deviceId: body.deviceId });
       }
       const users = await ctx.db.query<LoginRow>(
-        'SELECT id, username, display_name, roles, status, password_hash, failed_logins, locked_until FROM users WHERE username = $1',
+        'SELECT id, username, display_name, roles, status, password_hash FROM users WHERE username = $1',
         [body.username],
       );
       const user = users[0];
-      if (user && user.locked_until && new Date(user.locked_until) > now) {
-        await writeAudit(ctx.db, { type: 'login-failed', action: 'E', outcome: 'denied', severity: 'medium', userId: user.id, deviceId: body.deviceId, detail: { why: 'locked' } });
-        throw new EhrError(ErrorCode.ACCOUNT_LOCKED, 'Too many failed sign-ins: the account is locked for a while. Try later or contact IT.');
-      }
-      const ok = await verifyPassword(user?.password_hash, body.password);
-      if (!user || !ok) {
-        if (user) {
-          const failed = user.failed_logins + 1;
-          const lock = failed >= ctx.config.maxFailedLogins;
-          await ctx.db.query('UPDATE users SET failed_logins = $2, locked_until = $3 WHERE id = $1', [
-            user.id,
-            lock ? 0 : failed,
-            lock ? new Date(now.getTime() + ctx.config.lockoutMinutes * 60_000) : null,
-          ]);
-          await writeAudit(ctx.db, {
-            type: lock ? 'account-locked' : 'login-failed', action: 'E', outcome: 'failure', severity: lock ? 'high' : 'medium',
-            userId: user.id, deviceId: body.deviceId, detail: { failed },
-          });
-        } else {
-          await writeAudit(ctx.db, { type: 'login-failed', action: 'E', outcome: 'failure', severity: 'medium', deviceId: body.deviceId, detail: { why: 'unknown-user' } });
-        }
+      // Locked, unknown and wrong are one answer until the password is proved (services/password-check.ts).
+      const verdict = await checkPassword(ctx, { user, username: body.username, password: body.password, source: req.ip, deviceId: body.deviceId, via: 'login' });
+      if (!verdict.ok || !user) {
+        await writeAudit(ctx.db, {
+          type: verdict.ok === false && verdict.lockedNow ? 'account-locked' : 'login-failed', action: 'E', outcome: 'failure',
+          severity: verdict.ok === false && verdict.lockedNow ? 'high' : 'medium', userId: user?.id, deviceId: body.deviceId,
+          detail: user ? { failed: verdict.ok === false ? verdict.failures : null } : { why: 'unknown-user' },
+        });
         throw new EhrError(ErrorCode.UNAUTHENTICATED, WRONG_CREDENTIALS);
       }
       if (user.status !== 'active') {
@@ -63,7 +48,6 @@ export function authRoutes(ctx: ServerContext) {
         throw new EhrError(ErrorCode.ACCOUNT_LOCKED, 'This account is suspended pending review; contact the privacy officer.');
       }
       return ctx.db.tx(async (sql) => {
-        await sql.query('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1', [user.id]);
         await writeAudit(sql, { type: 'login', action: 'E', outcome: 'success', severity: 'info', userId: user.id, deviceId: body.deviceId });
         return issueTokens(ctx, sql, user, body.deviceId);
       });

@@ -9,9 +9,11 @@ import { ROUTES } from '../../src-shared/sync';
 import type { ServerContext } from '../context';
 import { defineRoute } from '../http/route';
 import { raiseAlert } from '../services/alerts';
-import { verifyPassword } from '../services/passwords';
+import { checkPassword } from '../services/password-check';
 import { storeOfflineJustification } from '../services/offline-justification';
 import { writeAudit } from '../services/server-audit';
+import { recordServerAccess } from '../services/access-events';
+import { checkAccessRate } from '../services/rate-monitor';
 import { sealText } from '../keys/sealed';
 import { toGrant } from './auth';
 
@@ -21,12 +23,14 @@ export function breakGlassRoutes(ctx: ServerContext) {
   return async (app: FastifyInstance): Promise<void> => {
     defineRoute(
       app, ctx, ROUTES.breakGlass,
-      async ({ body, principal, correlationId }) => {
-        const [user] = await ctx.db.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE id = $1', [principal.userId]);
-        if (!(await verifyPassword(user?.password_hash, body.password))) {
+      async ({ body, principal, correlationId, req }) => {
+        const [user] = await ctx.db.query<{ id: string; password_hash: string }>('SELECT id, password_hash FROM users WHERE id = $1', [principal.userId]);
+        // The same counter, lockout and rate limits as sign-in: a held token buys no extra guesses.
+        const verdict = await checkPassword(ctx, { user, username: principal.username, password: body.password, source: req.ip, deviceId: principal.deviceId, via: 'break-glass' });
+        if (!verdict.ok) {
           await writeAudit(ctx.db, {
             type: 'break-glass-start', action: 'E', outcome: 'failure', severity: 'high', userId: principal.userId,
-            deviceId: principal.deviceId, patientId: body.patientId, correlationId, detail: { why: 'password' },
+            deviceId: principal.deviceId, patientId: body.patientId, correlationId, detail: { why: 'password', failed: verdict.failures, locked: verdict.lockedNow },
           });
           throw new EhrError(ErrorCode.UNAUTHENTICATED, 'Password not confirmed; break-glass not granted.');
         }
@@ -51,9 +55,11 @@ export function breakGlassRoutes(ctx: ServerContext) {
             kind: 'break-glass', severity: patient.restricted ? 'high' : 'medium', userId: principal.userId, patientId: body.patientId,
             detail: { ...detail, source: 'server', deviceId: principal.deviceId, correlationId },
           });
+          await recordServerAccess(sql, { userId: principal.userId, patientId: body.patientId, deviceId: principal.deviceId, kind: 'break-glass' }, now);
           return { id, patient_id: body.patientId, user_id: principal.userId, reason: body.reason, starts_at: now, expires_at: expires };
         });
         if (!grant) throw new EhrError(ErrorCode.NOT_FOUND, 'No such patient.', { patientId: body.patientId });
+        await checkAccessRate(ctx.db, principal.userId, now, ctx.config.rateMonitor);
         return { grant: toGrant(grant) };
       },
       { roles: ['nurse', 'physician'] },

@@ -7,6 +7,9 @@ import type { ServerContext } from '../context';
 import { defineRoute } from '../http/route';
 import { canSeeOrRegister, canSeePatient } from '../services/access';
 import { writeAudit } from '../services/server-audit';
+import { recordServerAccess, unwrapCountsAsAccess } from '../services/access-events';
+import { mayWriteRecords } from '../services/push';
+import { checkAccessRate } from '../services/rate-monitor';
 import { dataKeyAad } from '../keys/sealed';
 import type { Principal } from '../services/tokens';
 
@@ -25,7 +28,8 @@ export function keyRoutes(ctx: ServerContext) {
       if (key.length !== 32) throw new EhrError(ErrorCode.INVALID, 'A data key is 32 bytes.');
       const aad = dataKeyAad(body.patientId, body.keyId);
       const outcome = await ctx.db.tx(async (sql) => {
-        if (!(await canSeeOrRegister(sql, principal.userId, body.patientId, ctx.now()))) return 'denied' as const;
+        // Role before anything that could register a patient: only clinicians create data keys.
+        if (!mayWriteRecords(principal) || !(await canSeeOrRegister(sql, principal.userId, body.patientId, ctx.now()))) return 'denied' as const;
         const wrapped = await ctx.keys.wrap(key, aad);
         const inserted = await sql.query<{ created_at: Date }>(
           'INSERT INTO data_keys (patient_id, key_id, wrapped, created_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING created_at',
@@ -52,11 +56,17 @@ export function keyRoutes(ctx: ServerContext) {
         `SELECT key_id, wrapped, created_at FROM data_keys WHERE patient_id = $1 ${body.keyId ? 'AND key_id = $2' : ''} ORDER BY created_at`,
         body.keyId ? [body.patientId, body.keyId] : [body.patientId],
       );
+      // Counted before this unwrap's own audit row exists: "first fetch of a care-team patient" is judged on earlier rows.
+      const counts = rows.length > 0 && (await unwrapCountsAsAccess(ctx.db, principal.userId, principal.deviceId, body.patientId));
       await writeAudit(ctx.db, {
         type: 'key-access', action: 'R', outcome: rows.length ? 'success' : 'failure', severity: 'info',
         userId: principal.userId, deviceId: principal.deviceId, patientId: body.patientId, correlationId, detail: { keys: rows.length },
       });
       if (rows.length === 0) throw new EhrError(ErrorCode.NOT_FOUND, 'No data key for this patient.', { patientId: body.patientId });
+      if (counts) {
+        await recordServerAccess(ctx.db, { userId: principal.userId, patientId: body.patientId, deviceId: principal.deviceId, kind: 'key-unwrap' }, now);
+        await checkAccessRate(ctx.db, principal.userId, now, ctx.config.rateMonitor);
+      }
       const keys = await Promise.all(
         rows.map(async (r) => ({
           keyId: r.key_id,

@@ -11,6 +11,8 @@ import { ciphertextLooksPlain, looksLikePlaintext } from '../services/plaintext'
 import type { Principal } from '../services/tokens';
 import { RECORD_COLUMNS, applyPush, rowToEnvelope, rowToMeta, type RecordRow } from '../services/push';
 import { writeAudit } from '../services/server-audit';
+import { recordServerAccess } from '../services/access-events';
+import { checkAccessRate } from '../services/rate-monitor';
 
 export function syncRoutes(ctx: ServerContext) {
   return async (app: FastifyInstance): Promise<void> => {
@@ -58,6 +60,11 @@ export function syncRoutes(ctx: ServerContext) {
         type: 'sync-pull', action: 'R', outcome: 'success', severity: 'info', userId: principal.userId, deviceId: principal.deviceId,
         patientId: query.patientId ?? null, correlationId, detail: { records: page.count, patients: page.patients },
       });
+      // A patient-scoped pull's first page is a chart being fetched: the access-rate monitor counts it (the bulk sync is not counted).
+      if (query.patientId && !query.cursor && page.count > 0) {
+        await recordServerAccess(ctx.db, { userId: principal.userId, patientId: query.patientId, deviceId: principal.deviceId, kind: 'chart-pull' }, now);
+        await checkAccessRate(ctx.db, principal.userId, now, ctx.config.rateMonitor);
+      }
       // The last page's cursor carries no total, so the next pull counts afresh.
       const nextCursor = page.lastSeq ? encodeCursor(page.lastSeq, page.hasMore ? total : null) : (query.cursor ? encodeCursor(after, null) : '');
       // Sent pre-serialised (PullResponseSchema's shape; the client validates it): the page's
@@ -137,7 +144,7 @@ async function countVisibleAfter(sql: Sql, after: string, patients: string[]): P
 const encodeCursor = (seq: string, total: number | null): string => (total === null ? `s${seq}` : `s${seq}-t${total}`);
 function decodeCursor(cursor: string | undefined): { after: string; total: number | null } {
   if (!cursor) return { after: '0', total: null };
-  const m = /^s(\d{1,18})(?:-t(\d{1,12}))?$/.exec(cursor);
+  const m = /^s(\d{1,18})(?:-t(\d{1,9}))?$/.exec(cursor); // bigint seq; an int4-sized total
   if (!m?.[1]) throw new EhrError(ErrorCode.INVALID, 'The pull cursor is not valid; start again without one.');
   return { after: m[1], total: m[2] === undefined ? null : Number(m[2]) };
 }

@@ -3,8 +3,16 @@ import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/db';
 import type { SafeDetail } from '../../src-shared/errors';
 
+/**
+ * audit-chain-refused: a device sent a forged chain (fork, gap, edit, bad signature, another
+ * device's chain); device-report-refused: a device reported acts of a user with no session on it,
+ * or a break-glass end of no grant of its own; late-audit-report: reads received long after (or
+ * before) their entry time.
+ */
+export type AlertKind = 'break-glass' | 'access-rate' | 'plaintext-refused' | 'audit-chain-refused' | 'device-report-refused' | 'late-audit-report';
+
 export interface NewAlert {
-  kind: 'break-glass' | 'access-rate' | 'plaintext-refused';
+  kind: AlertKind;
   severity: 'medium' | 'high';
   userId?: string | null;
   patientId?: string | null;

@@ -35,11 +35,13 @@ export interface DeviceBreakGlassReport {
   raised: number;
   online: number;
   closed: number;
+  /** Ends that match no open grant of that user on this device: not applied (the caller alerts on the device). */
+  refusedEnds: number;
 }
 
 /** Call inside the ingest transaction, with the entries just stored (seq order). */
 export async function alertsFromDeviceAudit(sql: Sql, deviceId: string, entries: readonly WireAuditEntry[]): Promise<DeviceBreakGlassReport> {
-  const report: DeviceBreakGlassReport = { raised: 0, online: 0, closed: 0 };
+  const report: DeviceBreakGlassReport = { raised: 0, online: 0, closed: 0, refusedEnds: 0 };
   for (const e of entries) {
     if (isStart(e)) {
       const outcome = await raiseForStart(sql, deviceId, e);
@@ -47,6 +49,7 @@ export async function alertsFromDeviceAudit(sql: Sql, deviceId: string, entries:
       else if (outcome === 'online') report.online++;
     } else if (isEnd(e)) {
       if (await closeForEnd(sql, deviceId, e)) report.closed++;
+      else report.refusedEnds++;
     }
   }
   return report;
@@ -60,14 +63,16 @@ async function raiseForStart(sql: Sql, deviceId: string, e: WireAuditEntry): Pro
   if (known) return 'known';
   const [byCorrelation] = await sql.query<{ n: number }>(
     `SELECT 1 AS n FROM server_audit
-      WHERE type = 'break-glass-start' AND outcome = 'success' AND correlation_id = $1 AND user_id = $2 AND patient_id = $3 LIMIT 1`,
-    [e.correlationId, e.userId, e.patientId],
+      WHERE type = 'break-glass-start' AND outcome = 'success' AND correlation_id = $1 AND user_id = $2 AND patient_id = $3 AND device_id = $4 LIMIT 1`,
+    [e.correlationId, e.userId, e.patientId, deviceId],
   );
   if (byCorrelation) return 'online';
   const at = new Date(e.at).getTime();
-  const [byWindow] = await sql.query<{ id: string }>(
-    'SELECT id FROM break_glass_grants WHERE user_id = $1 AND patient_id = $2 AND starts_at BETWEEN $3 AND $4 LIMIT 1',
-    [e.userId, e.patientId, new Date(at - GRANT_WINDOW_MS), new Date(at + GRANT_WINDOW_MS)],
+  // The online grant must be this user's, made from this device (its server audit row names the device).
+  const [byWindow] = await sql.query<{ n: number }>(
+    `SELECT 1 AS n FROM server_audit
+      WHERE type = 'break-glass-start' AND outcome = 'success' AND user_id = $1 AND patient_id = $2 AND device_id = $5 AND at BETWEEN $3 AND $4 LIMIT 1`,
+    [e.userId, e.patientId, new Date(at - GRANT_WINDOW_MS), new Date(at + GRANT_WINDOW_MS), deviceId],
   );
   if (byWindow) return 'online';
   const [patient] = await sql.query<{ restricted: boolean }>('SELECT restricted FROM patients WHERE id = $1', [e.patientId]);
@@ -85,12 +90,16 @@ async function raiseForStart(sql: Sql, deviceId: string, e: WireAuditEntry): Pro
   return 'raised';
 }
 
-/** Records the end on the newest open break-glass alert of that user and patient (online or offline). */
+/**
+ * Records the end on the newest open break-glass alert of that user and patient raised for a grant
+ * on THIS device (online grants' alerts name the device they were made from): a device cannot
+ * close another device's grant. False when there is none (the end is not applied).
+ */
 async function closeForEnd(sql: Sql, deviceId: string, e: WireAuditEntry): Promise<boolean> {
   const [open] = await sql.query<{ id: string }>(
-    `SELECT id FROM alerts WHERE kind = 'break-glass' AND user_id = $1 AND patient_id = $2 AND detail->>'endedAt' IS NULL
+    `SELECT id FROM alerts WHERE kind = 'break-glass' AND user_id = $1 AND patient_id = $2 AND detail->>'deviceId' = $3 AND detail->>'endedAt' IS NULL
       ORDER BY created_at DESC, id DESC LIMIT 1`,
-    [e.userId, e.patientId],
+    [e.userId, e.patientId, deviceId],
   );
   if (!open) return false;
   const cause = e.reasonCode && END_CAUSES.has(e.reasonCode) ? e.reasonCode : 'other';

@@ -1,7 +1,10 @@
 /**
  * Applies a push batch in one transaction, set-based (a handful of queries per batch, not per
  * mutation). Rules:
- * - idempotent by mutationId: a known id answers `duplicate` with the version it produced;
+ * - every mutation is authorised first (clinical role, patient access) — replays and conflict
+ *   answers included — and nothing is written (not even a new patient) before that;
+ * - idempotent by mutationId: a known id sent again from the same device for the same record and
+ *   payload answers `duplicate` with the version it produced; the id with anything else is refused;
  * - optimistic on baseVersion: a stale base answers `conflict`, keeps the client's envelope in
  *   `conflicts` and returns the server's current one — nothing is overwritten;
  * - the envelope must be sealed as baseVersion + 1 and keep its record's patient and type;
@@ -9,7 +12,9 @@
  * Writers take one transaction-scoped advisory lock so that record seq (the pull cursor) is
  * assigned in commit order: a reader never passes a seq that commits later.
  */
+import { createHash } from 'node:crypto';
 import type { Sql } from '../db/db';
+import { hasCapability } from '../../src-shared/access';
 import { ErrorCode } from '../../src-shared/errors';
 import type { Mutation, MutationResult, RecordMeta, WireEnvelope } from '../../src-shared/sync';
 import { VISIBLE_PATIENTS_SQL, registerNewPatient } from './access';
@@ -43,27 +48,68 @@ export const rowToMeta = (r: RecordRow): RecordMeta => ({
   authorUserId: r.author_user_id, deviceId: r.device_id, at: new Date(r.updated_at).toISOString(), deleted: r.deleted,
 });
 
+/**
+ * What a replay is matched on besides (device, mutation id): the hash of what the mutation asserts
+ * — op, base version and the envelope's whole binding (record, patient, type, version, key id).
+ * A mutation id sent again with another record, patient, base or version is not a retry and is
+ * refused. The sealing randomness (nonce, and so ct and tag) is left out on purpose: the
+ * workstation seals each attempt afresh (src-main/core/sync/outbox-drain.ts), so a retry after a
+ * lost answer carries the same binding under a new nonce.
+ */
+export function payloadHash(m: Mutation): string {
+  const e = m.envelope;
+  return createHash('sha256')
+    .update(JSON.stringify([m.op, m.baseVersion, e.v, e.recordId, e.patientId, e.resourceType, e.version, e.keyId]))
+    .digest('base64url');
+}
+
+/** Only clinicians write records (the server cannot see inside an envelope; the role is what it can check). */
+export const mayWriteRecords = (who: Principal): boolean => hasCapability(who.roles, 'drafts:write');
+
+/**
+ * The patients of this batch the caller may write. Authorisation comes first and writes nothing;
+ * only then is a patient the server has never seen registered, and only for a clinician on a care
+ * team (the registration puts the patient on that clinician's teams, so it is visible at once).
+ */
 async function allowedPatients(sql: Sql, who: Principal, patientIds: string[], now: Date): Promise<Set<string>> {
+  if (!mayWriteRecords(who) || patientIds.length === 0) return new Set();
   const visible = await sql.query<{ patient_id: string }>(
     `SELECT v.patient_id FROM (${VISIBLE_PATIENTS_SQL}) v WHERE v.patient_id = ANY($3::text[])`,
     [who.userId, now, patientIds],
   );
   const allowed = new Set(visible.map((r) => r.patient_id));
-  for (const id of patientIds) {
-    if (!allowed.has(id) && (await registerNewPatient(sql, who.userId, id))) {
-      // Registered just now onto the author's care teams — visible if the author has any team.
-      const again = await sql.query(`SELECT 1 FROM (${VISIBLE_PATIENTS_SQL}) v WHERE v.patient_id = $3`, [who.userId, now, id]);
-      if (again.length) allowed.add(id);
-    }
+  const unseen = patientIds.filter((id) => !allowed.has(id));
+  if (unseen.length === 0) return allowed;
+  const [team] = await sql.query('SELECT 1 FROM care_team_members WHERE user_id = $1 LIMIT 1', [who.userId]);
+  if (!team) return allowed;
+  const existing = new Set((await sql.query<{ id: string }>('SELECT id FROM patients WHERE id = ANY($1::text[])', [unseen])).map((r) => r.id));
+  for (const id of unseen) {
+    if (!existing.has(id) && (await registerNewPatient(sql, who.userId, id))) allowed.add(id);
   }
   return allowed;
 }
 
+interface KnownMutation {
+  recordId: string;
+  version: number;
+  conflicted: boolean;
+  deviceId: string | null;
+  userId: string;
+  payloadHash: string | null;
+}
+
+/** A replay of a known mutation id: the same device (or, for rows stored before hashes, the same user), record and payload. */
+const sameMutation = (k: KnownMutation, who: Principal, m: Mutation, hash: string): boolean =>
+  k.recordId === m.envelope.recordId &&
+  (k.payloadHash === null ? k.userId === who.userId : k.payloadHash === hash && k.deviceId === who.deviceId);
+
 export async function applyPush(sql: Sql, who: Principal, mutations: Mutation[], now: Date, correlationId: string): Promise<MutationResult[]> {
   await sql.query('SELECT pg_advisory_xact_lock($1)', [RECORD_WRITE_LOCK]);
   const known = new Map(
-    (await sql.query<{ mutation_id: string; version: number; status: string }>('SELECT mutation_id, version, status FROM mutations WHERE mutation_id = ANY($1::text[])', [mutations.map((m) => m.mutationId)]))
-      .map((r) => [r.mutation_id, { version: r.version, conflicted: r.status === 'conflict' }]),
+    (await sql.query<{ mutation_id: string; record_id: string; version: number; status: string; user_id: string; device_id: string | null; payload_hash: string | null }>(
+      'SELECT mutation_id, record_id, version, status, user_id, device_id, payload_hash FROM mutations WHERE mutation_id = ANY($1::text[])',
+      [mutations.map((m) => m.mutationId)],
+    )).map((r) => [r.mutation_id, { recordId: r.record_id, version: r.version, conflicted: r.status === 'conflict', deviceId: r.device_id, userId: r.user_id, payloadHash: r.payload_hash } satisfies KnownMutation]),
   );
   const heads = new Map(
     (await sql.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE record_id = ANY($1::text[])`, [[...new Set(mutations.map((m) => m.envelope.recordId))]]))
@@ -73,31 +119,42 @@ export async function applyPush(sql: Sql, who: Principal, mutations: Mutation[],
 
   const results: MutationResult[] = [];
   const changed = new Map<string, RecordRow>();
-  const applied: { mutationId: string; recordId: string; version: number }[] = [];
+  const applied: { mutationId: string; recordId: string; version: number; hash: string }[] = [];
   const conflicts: { m: Mutation; serverVersion: number }[] = [];
-  const perPatient = new Map<string, { applied: number; conflicts: number; rejected: number }>();
-  const tally = (patientId: string, k: 'applied' | 'conflicts' | 'rejected') => {
-    const t = perPatient.get(patientId) ?? { applied: 0, conflicts: 0, rejected: 0 };
+  const perPatient = new Map<string, { applied: number; conflicts: number; rejected: number; replays: number }>();
+  const tally = (patientId: string, k: 'applied' | 'conflicts' | 'rejected' | 'replays') => {
+    const t = perPatient.get(patientId) ?? { applied: 0, conflicts: 0, rejected: 0, replays: 0 };
     t[k]++;
     perPatient.set(patientId, t);
   };
 
+  const hashes = new Map<Mutation, string>(mutations.map((m) => [m, payloadHash(m)]));
   for (const m of mutations) {
     const env = m.envelope;
+    // Access first, on every path: a replay or a conflict answer carries the record's envelope and
+    // metadata, so it is served only to a caller who may write that patient now, and audited alike.
+    if (!allowed.has(env.patientId)) {
+      const message = mayWriteRecords(who) ? 'Patient is outside your care teams.' : 'Your role does not write records.';
+      results.push({ mutationId: m.mutationId, status: 'rejected', code: ErrorCode.FORBIDDEN, message });
+      tally(env.patientId, 'rejected');
+      continue;
+    }
     const dup = known.get(m.mutationId);
+    if (dup && !sameMutation(dup, who, m, hashes.get(m)!)) {
+      results.push({ mutationId: m.mutationId, status: 'rejected', code: ErrorCode.CONFLICT, message: 'This mutation id was already used for a different change; use a new id.' });
+      tally(env.patientId, 'rejected');
+      continue;
+    }
     const dupHead = heads.get(env.recordId);
     if (dup?.conflicted && dupHead) {
       // A replayed conflicting mutation is still a conflict (its copy is already kept): report the current head again.
       results.push({ mutationId: m.mutationId, status: 'conflict', serverVersion: dupHead.version, serverEnvelope: rowToEnvelope(dupHead), serverMeta: rowToMeta(dupHead) });
+      tally(env.patientId, 'replays');
       continue;
     }
     if (dup) {
       results.push({ mutationId: m.mutationId, status: 'duplicate', version: dup.version });
-      continue;
-    }
-    if (!allowed.has(env.patientId)) {
-      results.push({ mutationId: m.mutationId, status: 'rejected', code: ErrorCode.FORBIDDEN, message: 'Patient is outside your care teams.' });
-      tally(env.patientId, 'rejected');
+      tally(env.patientId, 'replays');
       continue;
     }
     const head = heads.get(env.recordId);
@@ -116,7 +173,7 @@ export async function applyPush(sql: Sql, who: Principal, mutations: Mutation[],
       conflicts.push({ m, serverVersion: current });
       results.push({ mutationId: m.mutationId, status: 'conflict', serverVersion: current, serverEnvelope: rowToEnvelope(head), serverMeta: rowToMeta(head) });
       tally(env.patientId, 'conflicts');
-      known.set(m.mutationId, { version: current, conflicted: true });
+      known.set(m.mutationId, { recordId: env.recordId, version: current, conflicted: true, deviceId: who.deviceId, userId: who.userId, payloadHash: hashes.get(m)! });
       continue;
     }
     const row: RecordRow = {
@@ -126,19 +183,22 @@ export async function applyPush(sql: Sql, who: Principal, mutations: Mutation[],
     };
     heads.set(env.recordId, row);
     changed.set(env.recordId, row);
-    known.set(m.mutationId, { version: env.version, conflicted: false });
-    applied.push({ mutationId: m.mutationId, recordId: env.recordId, version: env.version });
+    known.set(m.mutationId, { recordId: env.recordId, version: env.version, conflicted: false, deviceId: who.deviceId, userId: who.userId, payloadHash: hashes.get(m)! });
+    applied.push({ mutationId: m.mutationId, recordId: env.recordId, version: env.version, hash: hashes.get(m)! });
     results.push({ mutationId: m.mutationId, status: 'applied', version: env.version });
     tally(env.patientId, 'applied');
   }
 
   await upsertRecords(sql, [...changed.values()]);
   if (applied.length || conflicts.length) {
-    const rows = [...applied.map((a) => ({ ...a, status: 'applied' })), ...conflicts.map((c) => ({ mutationId: c.m.mutationId, recordId: c.m.envelope.recordId, version: c.serverVersion, status: 'conflict' }))];
+    const rows = [
+      ...applied.map((a) => ({ ...a, status: 'applied' })),
+      ...conflicts.map((c) => ({ mutationId: c.m.mutationId, recordId: c.m.envelope.recordId, version: c.serverVersion, status: 'conflict', hash: hashes.get(c.m)! })),
+    ];
     await sql.query(
-      `INSERT INTO mutations (mutation_id, record_id, version, status, user_id, at)
-       SELECT m, r, v, s, $5, $6 FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS t(m, r, v, s)`,
-      [rows.map((r) => r.mutationId), rows.map((r) => r.recordId), rows.map((r) => r.version), rows.map((r) => r.status), who.userId, now],
+      `INSERT INTO mutations (mutation_id, record_id, version, status, user_id, at, device_id, payload_hash)
+       SELECT m, r, v, s, $6, $7, $8, h FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) AS t(m, r, v, s, h)`,
+      [rows.map((r) => r.mutationId), rows.map((r) => r.recordId), rows.map((r) => r.version), rows.map((r) => r.status), rows.map((r) => r.hash), who.userId, now, who.deviceId],
     );
   }
   if (conflicts.length) {

@@ -3,10 +3,11 @@
  * their own trailing hourly average (and at least `minAccesses`) is suspended pending review, with
  * the reason recorded and a privacy-officer alert.
  *
- * Accesses = chart reads a workstation audited (ingested `read` entries naming a patient). Key
- * unwraps are not counted: a workstation unwraps every care-team patient's key on its first sync,
- * which says nothing about a person reading records (and would suspend every new user at once).
- * Search listings are not counted either (one entry per patient returned, per keystroke).
+ * Accesses = rows of access_events (services/access-events.ts): what the server served itself
+ * (key unwraps beyond a first sync's, patient chart pulls, break-glass grants) and the chart reads
+ * workstations reported, all windowed by the time the SERVER saw them — a device cannot back-date
+ * a burst out of the current hour. A first sync's key fetches are not counted (they would suspend
+ * every new user at once); search listings are not counted (one entry per result, per keystroke).
  */
 import type { Sql } from '../db/db';
 import type { ServerConfig } from '../context';
@@ -25,7 +26,7 @@ export async function checkAccessRate(sql: Sql, userId: string, now: Date, cfg: 
   const windowStart = new Date(now.getTime() - cfg.trailingHours * 3600_000);
   const [row] = await sql.query<{ recent: number; trailing: number }>(
     `SELECT count(*) FILTER (WHERE at > $2)::int AS recent, count(*) FILTER (WHERE at <= $2 AND at > $3)::int AS trailing
-       FROM device_audit WHERE user_id = $1 AND type = 'read' AND action = 'R' AND patient_id IS NOT NULL AND at > $3`,
+       FROM access_events WHERE user_id = $1 AND at > $3`,
     [userId, hourAgo, windowStart],
   );
   const lastHour = row?.recent ?? 0;

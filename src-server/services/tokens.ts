@@ -27,6 +27,11 @@ export interface Principal {
   jti: string;
 }
 
+/** The longest an access token may live (the configured lifetime, never above 15 minutes). */
+export const accessLifetimeSeconds = (ctx: Pick<ServerContext, 'config'>): number => Math.min(ctx.config.accessTtlSeconds, 900);
+/** Clock skew tolerated between instances for a token's issue time. */
+const IAT_SKEW_SECONDS = 60;
+
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 export interface UserRow {
@@ -46,7 +51,7 @@ export async function issueTokens(ctx: ServerContext, sql: Sql, user: UserRow, d
   const refreshToken = randomBytes(32).toString('base64url');
   const refreshExpires = new Date(now.getTime() + ctx.config.refreshTtlSeconds * 1000);
   await sql.query('INSERT INTO refresh_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, $3)', [sha256(refreshToken), family, refreshExpires]);
-  const ttl = Math.min(ctx.config.accessTtlSeconds, 900);
+  const ttl = accessLifetimeSeconds(ctx);
   const iat = Math.floor(now.getTime() / 1000);
   const accessToken = await new SignJWT({ dev: deviceId, fam: family })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -108,19 +113,25 @@ const unauthenticated = (why: string): EhrError => new EhrError(ErrorCode.UNAUTH
 export async function authenticate(ctx: ServerContext, header: string | undefined): Promise<Principal> {
   const m = /^Bearer ([A-Za-z0-9_.-]{20,4096})$/.exec(header ?? '');
   if (!m?.[1]) throw unauthenticated('missing');
-  let claims: { sub?: string; jti?: string; dev?: unknown; fam?: unknown };
+  let claims: { sub?: string; jti?: string; dev?: unknown; fam?: unknown; iat?: number; exp?: number };
   try {
     ({ payload: claims } = await jwtVerify(m[1], ctx.jwtKey, {
       algorithms: ['HS256'],
       issuer: ISSUER,
       audience: AUDIENCE,
       currentDate: ctx.now(),
-      requiredClaims: ['jti', 'exp', 'sub'],
+      requiredClaims: ['jti', 'exp', 'iat', 'sub'],
     }));
   } catch {
     throw unauthenticated('invalid');
   }
-  const { sub, jti, dev, fam } = claims;
+  const { sub, jti, dev, fam, iat, exp } = claims;
+  // A correctly signed token still lives no longer than this server issues them: a lifetime
+  // above the configured one (or an issue time in the future) is refused, whoever signed it.
+  const nowSeconds = Math.floor(ctx.now().getTime() / 1000);
+  if (typeof iat !== 'number' || typeof exp !== 'number' || exp - iat > accessLifetimeSeconds(ctx) || iat > nowSeconds + IAT_SKEW_SECONDS) {
+    throw unauthenticated('lifetime');
+  }
   if (!sub || !jti || typeof dev !== 'string' || typeof fam !== 'string') throw unauthenticated('claims');
   const rows = await ctx.db.query<{ username: string; roles: Role[]; status: string; family_revoked: boolean; device_revoked: boolean }>(
     `SELECT u.username, u.roles, u.status,

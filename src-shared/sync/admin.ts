@@ -1,6 +1,6 @@
 /** Admin (users, roles, care teams, devices) and privacy-officer (alerts, break-glass review) routes. */
 import { z } from 'zod';
-import { IdSchema, IsoDateTimeSchema, RoleSchema } from './common';
+import { IdSchema, Int8Schema, IsoDateTimeSchema, RoleSchema } from './common';
 import { PasswordSchema, UsernameSchema, UserSchema } from './auth';
 
 export const UserStatusSchema = z.enum(['active', 'locked', 'suspended', 'disabled']);
@@ -46,7 +46,8 @@ export const SetRestrictedRequestSchema = z.object({ restricted: z.boolean() }).
 export const AlertSchema = z
   .object({
     id: IdSchema,
-    kind: z.enum(['break-glass', 'access-rate', 'plaintext-refused']),
+    /** audit-chain-refused, device-report-refused, late-audit-report: raised against a device (detail.deviceId), never a named user. */
+    kind: z.enum(['break-glass', 'access-rate', 'plaintext-refused', 'audit-chain-refused', 'device-report-refused', 'late-audit-report']),
     severity: z.enum(['medium', 'high']),
     userId: IdSchema.nullable(),
     patientId: IdSchema.nullable(),
@@ -89,7 +90,7 @@ export const OfflineBreakGlassReviewSchema = z
     /** null when audit ingest matched the entry to an online grant (that grant carries its own alert). */
     alertId: IdSchema.nullable(),
     deviceId: IdSchema,
-    seq: z.number().int(),
+    seq: Int8Schema,
     correlationId: z.string().nullable(),
     patientId: IdSchema.nullable(),
     userId: IdSchema.nullable(),

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_SEVERITIES, AUDIT_TYPES, type AuditEntry } from '../audit';
-import { B64uSchema, CorrelationIdSchema, IdSchema, IsoDateTimeSchema, LIMITS } from './common';
+import { B64uSchema, CorrelationIdSchema, IdSchema, Int4Schema, Int8Schema, IsoDateTimeSchema, LIMITS } from './common';
 
 const CodeSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
 const HexHashSchema = z.string().regex(/^[0-9a-f]{64}$/);
@@ -22,7 +22,7 @@ export { AUDIT_ACTIONS };
 export const AuditEntrySchema = z
   .object({
     deviceId: IdSchema,
-    seq: z.number().int().min(1),
+    seq: Int8Schema.min(1),
     prevHash: HexHashSchema,
     hash: HexHashSchema,
     /** Checkpoints only; the last entry of every batch must be one. */
@@ -59,7 +59,7 @@ export type AuditIngestRequest = z.infer<typeof AuditIngestRequestSchema>;
  * drop entries up to lastSeq and send the rest.
  */
 export const AuditIngestResponseSchema = z
-  .object({ accepted: z.number().int(), lastSeq: z.number().int(), lastHash: z.string() })
+  .object({ accepted: Int4Schema, lastSeq: Int8Schema, lastHash: z.string() })
   .strict();
 export type AuditIngestResponse = z.infer<typeof AuditIngestResponseSchema>;
 

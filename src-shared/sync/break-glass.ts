@@ -1,7 +1,7 @@
 /** Break-glass: time-limited access to one patient outside the care team, with a coded reason. */
 import { z } from 'zod';
 import { BREAK_GLASS_REASONS } from '../policy';
-import { CorrelationIdSchema, IdSchema } from './common';
+import { CorrelationIdSchema, IdSchema, Int8Schema } from './common';
 import { BreakGlassGrantSchema, PasswordSchema } from './auth';
 
 /** The clinician's free text for the privacy officer: the same rules online and offline. */
@@ -40,7 +40,7 @@ export const OfflineJustificationRequestSchema = z
     /** Must be the caller's own device (the token's). */
     deviceId: IdSchema,
     /** The `break-glass-start` entry's seq in this device's audit chain. */
-    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+    seq: Int8Schema.min(1),
     /** The entry's correlation id (a consistency check against the ingested entry). */
     correlationId: CorrelationIdSchema.or(IdSchema),
     reason: z.enum(BREAK_GLASS_REASONS),

@@ -20,6 +20,19 @@ export type Id = z.infer<typeof IdSchema>;
 /** base64url without padding (RFC 4648 §5). */
 export const B64uSchema = z.string().regex(/^[A-Za-z0-9_-]*$/, 'must be base64url');
 
+/**
+ * Bounds of the database columns numbers land in: a number outside its column's range is refused
+ * at the schema (400) instead of reaching the database (numeric out of range -> 500).
+ * int4 columns (versions, counts) and bigint columns (audit seq) whose JavaScript form is exact up
+ * to Number.MAX_SAFE_INTEGER.
+ */
+export const INT4_MAX = 2_147_483_647;
+export const INT8_JS_MAX = Number.MAX_SAFE_INTEGER;
+/** A value of an int4 column (versions, counts): 0 .. 2^31 - 1. */
+export const Int4Schema = z.number().int().min(0).max(INT4_MAX);
+/** A value of a bigint column carried as a JSON number (audit chain seq): 0 .. 2^53 - 1. */
+export const Int8Schema = z.number().int().min(0).max(INT8_JS_MAX);
+
 export const IsoDateTimeSchema = z.iso.datetime({ offset: true });
 
 export const ROLES = ['nurse', 'physician', 'billing', 'admin', 'privacy_officer'] as const;

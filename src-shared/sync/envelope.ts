@@ -4,7 +4,7 @@
  * like a FHIR resource, is refused — that is how plaintext PHI is kept out of the server.
  */
 import { z } from 'zod';
-import { B64uSchema, IdSchema, LIMITS } from './common';
+import { B64uSchema, IdSchema, Int4Schema, LIMITS } from './common';
 
 export const EnvelopeSchema = z
   .object({
@@ -13,7 +13,7 @@ export const EnvelopeSchema = z
     patientId: IdSchema,
     /** FHIR resource type name only (e.g. "Observation"); the resource itself is in ct. */
     resourceType: z.string().regex(/^[A-Z][A-Za-z]{1,63}$/),
-    version: z.number().int().min(1),
+    version: Int4Schema.min(1),
     keyId: IdSchema,
     /** 96-bit nonce: 16 base64url characters. */
     nonce: B64uSchema.length(16),

@@ -1,6 +1,6 @@
 /** Push (idempotent by mutationId, optimistic on baseVersion) and pull (cursor, paginated). */
 import { z } from 'zod';
-import { IdSchema, IsoDateTimeSchema, LIMITS } from './common';
+import { INT4_MAX, IdSchema, Int4Schema, IsoDateTimeSchema, LIMITS } from './common';
 import { EnvelopeSchema } from './envelope';
 
 export const MutationOpSchema = z.enum(['upsert', 'delete']);
@@ -15,7 +15,8 @@ export const MutationSchema = z
   .object({
     mutationId: IdSchema,
     op: MutationOpSchema,
-    baseVersion: z.number().int().min(0),
+    /** int4 like records.version, and one below its top: the envelope is sealed as baseVersion + 1. */
+    baseVersion: Int4Schema.max(INT4_MAX - 1),
     envelope: EnvelopeSchema,
   })
   .strict();
@@ -48,13 +49,13 @@ export type RecordMeta = z.infer<typeof RecordMetaSchema>;
  * - rejected: the mutation is not allowed (patient outside the user's access, binding mismatch).
  */
 export const MutationResultSchema = z.discriminatedUnion('status', [
-  z.object({ mutationId: IdSchema, status: z.literal('applied'), version: z.number().int() }).strict(),
-  z.object({ mutationId: IdSchema, status: z.literal('duplicate'), version: z.number().int() }).strict(),
+  z.object({ mutationId: IdSchema, status: z.literal('applied'), version: Int4Schema }).strict(),
+  z.object({ mutationId: IdSchema, status: z.literal('duplicate'), version: Int4Schema }).strict(),
   z
     .object({
       mutationId: IdSchema,
       status: z.literal('conflict'),
-      serverVersion: z.number().int(),
+      serverVersion: Int4Schema,
       serverEnvelope: EnvelopeSchema,
       serverMeta: RecordMetaSchema,
     })
@@ -89,7 +90,7 @@ export const PullResponseSchema = z
     nextCursor: z.string(),
     hasMore: z.boolean(),
     /** Records this user may receive in total (all pages). */
-    total: z.number().int(),
+    total: Int4Schema,
   })
   .strict();
 export type PullResponse = z.infer<typeof PullResponseSchema>;

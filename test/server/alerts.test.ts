@@ -81,21 +81,25 @@ describe.each(VARIANTS)('break-glass and alerts on $name', (variant) => {
 
   it('suspends a user whose hourly accesses exceed 3x their trailing average, and records why', async () => {
     const dev = await enrollDevice(server);
-    const nurse = (await login(server, DEMO.nurse, dev.deviceId)).accessToken;
-    // History: 1 read per hour for 20 hours, then 10 reads in the last hour.
-    const entries: AuditEntry[] = [];
+    let nurse = (await login(server, DEMO.nurse, dev.deviceId)).accessToken;
+    // History: 1 read per hour for 20 hours, each reported as it happened (the monitor windows by the
+    // time the server receives a report), then 10 reads in the last hour.
     let head: { seq: number; hash: string } | null = null;
-    const at = (msAgo: number) => new Date(clock - msAgo).toISOString();
-    const times = [...Array.from({ length: 20 }, (_, h) => (h + 2) * 3600_000).reverse(), ...Array.from({ length: 10 }, (_, i) => (i + 1) * 60_000).reverse()];
-    for (const ago of times) {
-      const e = linkEntry(head, dev.deviceId, { at: at(ago), action: 'R', type: 'read', outcome: 'success', severity: 'info', userId: 'u-nurse', role: 'nurse', patientId: 'demo-p-0002', correlationId: `corr-${randomUUID()}` }, dev.privateKey);
-      entries.push(e);
-      head = { seq: e.seq, hash: e.hash };
+    const reads = (n: number): AuditEntry[] =>
+      Array.from({ length: n }, (_, i) => {
+        const e = linkEntry(head, dev.deviceId, { at: new Date(clock - (n - i) * 1000).toISOString(), action: 'R', type: 'read', outcome: 'success', severity: 'info', userId: 'u-nurse', role: 'nurse', patientId: 'demo-p-0002', correlationId: `corr-${randomUUID()}` }, dev.privateKey);
+        head = { seq: e.seq, hash: e.hash };
+        return e;
+      });
+    for (let h = 0; h < 20; h++) {
+      clock += 3600_000;
+      nurse = (await login(server, DEMO.nurse, dev.deviceId)).accessToken;
+      expect((await call(server, 'POST', '/v1/audit', { token: nurse, body: { deviceId: dev.deviceId, entries: reads(1) } })).status).toBe(200);
     }
-    const first = await call(server, 'POST', '/v1/audit', { token: nurse, body: { deviceId: dev.deviceId, entries: entries.slice(0, 20) } });
-    expect(first.status).toBe(200);
+    clock += 3600_000;
+    nurse = (await login(server, DEMO.nurse, dev.deviceId)).accessToken;
     expect((await call(server, 'GET', '/v1/me', { token: nurse })).status).toBe(200);
-    const second = await call(server, 'POST', '/v1/audit', { token: nurse, body: { deviceId: dev.deviceId, entries: entries.slice(20) } });
+    const second = await call(server, 'POST', '/v1/audit', { token: nurse, body: { deviceId: dev.deviceId, entries: reads(10) } });
     expect(second.body).toMatchObject({ accepted: 10 });
     const [user] = await server.db.query<{ status: string; status_reason: string }>("SELECT status, status_reason FROM users WHERE id = 'u-nurse'");
     expect(user!.status).toBe('suspended');

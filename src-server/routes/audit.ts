@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import { verifyChain } from '../../src-shared/node/audit-chain';
-import { ROUTES, type WireAuditEntry } from '../../src-shared/sync';
+import { isQuarantinedLink } from '../../src-shared/audit';
+import { ROUTES, type WireAuditEntry, type WireAuditLink } from '../../src-shared/sync';
 import type { ServerContext } from '../context';
 import type { Sql } from '../db/db';
 import { defineRoute } from '../http/route';
@@ -10,10 +11,11 @@ import { parseDevicePublicKey } from '../services/device-keys';
 import { alertsFromDeviceAudit } from '../services/device-break-glass';
 import { checkAccessRate } from '../services/rate-monitor';
 import { writeAudit } from '../services/server-audit';
+import { raiseAlert } from '../services/alerts';
 
 type Refusal = { problem: string; seq: number; lastSeq: number };
 
-async function ingest(sql: Sql, deviceId: string, entries: WireAuditEntry[]): Promise<{ lastSeq: number; lastHash: string } | Refusal> {
+async function ingest(sql: Sql, deviceId: string, entries: WireAuditLink[]): Promise<{ lastSeq: number; lastHash: string } | Refusal> {
   // Row lock on the device: two requests of one device never interleave their chains.
   const [device] = await sql.query<{ public_key: string }>('SELECT public_key FROM devices WHERE id = $1 FOR UPDATE', [deviceId]);
   if (!device) throw new EhrError(ErrorCode.NOT_FOUND, 'No such device.', { deviceId });
@@ -26,7 +28,13 @@ async function ingest(sql: Sql, deviceId: string, entries: WireAuditEntry[]): Pr
   if (after && first.seq <= after.seq) return { problem: 'replay', seq: first.seq, lastSeq: after.seq };
   const verdict = verifyChain(entries, parseDevicePublicKey(device.public_key), { after, deviceId });
   if (!verdict.ok) return { problem: verdict.problem, seq: verdict.seq, lastSeq: after?.seq ?? 0 };
-  const col = <T>(f: (e: WireAuditEntry) => T) => entries.map(f);
+  // A quarantined entry's placeholder is stored as its link (seq, hashes) with type 'quarantined':
+  // the chain stays gapless and verifiable, and the privacy officer is told (docs/sync.md).
+  const row = (e: WireAuditLink): WireAuditEntry => isQuarantinedLink(e)
+    ? { deviceId: e.deviceId, seq: e.seq, prevHash: e.prevHash, hash: e.hash, at: e.at, action: 'E', type: 'quarantined' as WireAuditEntry['type'], outcome: 'failure', severity: 'high', userId: null, role: null, correlationId: `quarantined:${e.seq}`, reasonCode: e.reason }
+    : e;
+  const rows = entries.map(row);
+  const col = <T>(f: (e: WireAuditEntry) => T) => rows.map(f);
   await sql.query(
     `INSERT INTO device_audit (device_id, seq, hash, prev_hash, at, type, action, outcome, severity, user_id, patient_id, correlation_id, entry)
      SELECT $1, s, h, p, a, t, ac, o, sv, u, pt, c, e::jsonb
@@ -35,11 +43,14 @@ async function ingest(sql: Sql, deviceId: string, entries: WireAuditEntry[]): Pr
     [
       deviceId, col((e) => e.seq), col((e) => e.hash), col((e) => e.prevHash), col((e) => e.at), col((e) => e.type), col((e) => e.action),
       col((e) => e.outcome), col((e) => e.severity), col((e) => e.userId), col((e) => e.patientId ?? null), col((e) => e.correlationId),
-      col((e) => JSON.stringify(e)),
+      entries.map((e) => JSON.stringify(e)),
     ],
   );
+  for (const q of entries.filter(isQuarantinedLink)) {
+    await raiseAlert(sql, { kind: 'audit-quarantined', severity: 'high', detail: { source: 'device', deviceId, seq: q.seq, reason: q.reason } });
+  }
   // Break-glass taken on the workstation (offline too) reaches the privacy officer with the chain that proves it.
-  await alertsFromDeviceAudit(sql, deviceId, entries);
+  await alertsFromDeviceAudit(sql, deviceId, entries.filter((e): e is WireAuditEntry => !isQuarantinedLink(e)));
   return { lastSeq: verdict.lastSeq, lastHash: verdict.lastHash };
 }
 
@@ -57,7 +68,7 @@ export function auditRoutes(ctx: ServerContext) {
         });
         throw new EhrError(ErrorCode.INTEGRITY, `Audit batch refused: ${result.problem} at seq ${result.seq}.`, result);
       }
-      const readers = new Set(body.entries.filter((e) => e.action === 'R' && e.patientId && e.userId).map((e) => e.userId!));
+      const readers = new Set(body.entries.flatMap((e) => (!isQuarantinedLink(e) && e.action === 'R' && e.patientId && e.userId ? [e.userId] : [])));
       for (const userId of readers) await checkAccessRate(ctx.db, userId, ctx.now(), ctx.config.rateMonitor);
       return { accepted: body.entries.length, ...result };
     });

@@ -1,10 +1,10 @@
-/** Privacy-officer alerts: break-glass, access-rate spikes, refused plaintext. Ids and counts only. */
+/** Privacy-officer alerts: break-glass, access-rate spikes, refused plaintext, quarantined device audit entries. Ids and counts only. */
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/db';
 import type { SafeDetail } from '../../src-shared/errors';
 
 export interface NewAlert {
-  kind: 'break-glass' | 'access-rate' | 'plaintext-refused';
+  kind: 'break-glass' | 'access-rate' | 'plaintext-refused' | 'audit-quarantined';
   severity: 'medium' | 'high';
   userId?: string | null;
   patientId?: string | null;

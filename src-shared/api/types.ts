@@ -121,6 +121,11 @@ export interface SyncStatus {
    */
   breakGlassJustificationsPending?: number;
   breakGlassJustificationsRefused?: number;
+  /**
+   * Audit entries this workstation sent as quarantined placeholders (the server refused their
+   * content; their place in the chain is kept and the full entry stays here for IT). Set by sync.
+   */
+  auditQuarantined?: number;
 }
 
 /** One side of a sync conflict: the version itself and who wrote it, where and when (ids only). */

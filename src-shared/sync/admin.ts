@@ -46,7 +46,7 @@ export const SetRestrictedRequestSchema = z.object({ restricted: z.boolean() }).
 export const AlertSchema = z
   .object({
     id: IdSchema,
-    kind: z.enum(['break-glass', 'access-rate', 'plaintext-refused']),
+    kind: z.enum(['break-glass', 'access-rate', 'plaintext-refused', 'audit-quarantined']),
     severity: z.enum(['medium', 'high']),
     userId: IdSchema.nullable(),
     patientId: IdSchema.nullable(),

@@ -35,7 +35,7 @@ import { createKeytarKeyStore } from '../src-main/core/keychain';
 import { openVault } from '../src-main/core/vault';
 import { createServerClient } from '../src-main/core/sync/server-client';
 import { createSyncEngine } from '../src-main/core/sync';
-import { findBundleFiles, importFiles, type ImportProgress, type ImportRunReport } from '../src-main/core/sync/import-files';
+import { IMPORT_PUSH_BATCH, findBundleFiles, importAndSync, importFiles, type ImportProgress, type ImportRunReport } from '../src-main/core/sync/import-files';
 
 const ENROLLED = 'sync.device.enrolledAt';
 
@@ -130,11 +130,11 @@ async function main(): Promise<number> {
         vault.kv.set(ENROLLED, new Date().toISOString());
       }
       const tokens = await client.login({ username, password });
-      const engine = createSyncEngine({ vault, client });
-      const run = importFiles(positionals, { vault, keys: engine.keys, userId: tokens.user.id, role: tokens.user.roles[0] ?? 'admin', onDuplicateMrn }, (p) => bar.update(p));
+      const engine = createSyncEngine({ vault, client, pushBatch: IMPORT_PUSH_BATCH });
+      // The push runs beside the import (import-files.ts importAndSync), then one last full cycle.
+      const { run, status } = await importAndSync(positionals, { vault, keys: engine.keys, userId: tokens.user.id, role: tokens.user.roles[0] ?? 'admin', onDuplicateMrn }, engine, (p) => bar.update(p));
       bar.done();
       process.stderr.write(summary(run, false));
-      const status = await engine.syncNow();
       const sync = { pending: status.pendingMutations, held: status.heldMutations, state: status.state, errorCode: status.errorCode, auditPending: status.audit.pending };
       writeReport({ ...run, sync });
       process.stderr.write(`import: sync: ${sync.pending} record(s) waiting, ${sync.held} held, state ${sync.state}${sync.errorCode ? ` (${sync.errorCode})` : ''}\n`);

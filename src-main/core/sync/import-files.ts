@@ -8,7 +8,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EhrError, ErrorCode } from '../../../src-shared/errors';
+import { LIMITS } from '../../../src-shared/sync/common';
 import { importBundle, type ImportOptions, type ImportReport } from './fhir-import';
+import type { SyncEngine, SyncStatus } from './index';
+
+/** Mutations per push while importing: the server's maximum (LIMITS.pushBatch), fewer round trips than a clinician's default. */
+export const IMPORT_PUSH_BATCH = LIMITS.pushBatch;
 
 export interface FileProblem {
   /** 1-based position of the file in the run (arguments in order, folders expanded in name order). */
@@ -84,48 +89,88 @@ function readBundle(path: string): { bundle: unknown } | { reason: FileProblem['
   }
 }
 
-/** Imports every file in turn (one vault transaction per bundle). Throws only for what is not the data's fault (vault, keychain). */
-export function importFiles(
-  args: readonly string[],
-  opts: ImportOptions,
-  onProgress?: (p: ImportProgress) => void,
-): ImportRunReport {
-  const { files, problems } = findBundleFiles(args);
-  const run: ImportRunReport = {
-    files: files.length, bundles: [], fileProblems: problems, bundleTypes: {},
+/** The run's bookkeeping: one file's import folded into the totals. */
+function importOne(run: ImportRunReport, patients: Set<string>, f: { path: string; argument: number }, file: number, opts: ImportOptions): number {
+  const read = readBundle(f.path);
+  if ('reason' in read) {
+    run.fileProblems.push({ file, argument: f.argument, reason: read.reason, message: read.message });
+    return 0;
+  }
+  try {
+    const report = importBundle(read.bundle, opts);
+    run.bundles.push({ file, argument: f.argument, ...report });
+    run.bundleTypes[report.bundleType] = (run.bundleTypes[report.bundleType] ?? 0) + 1;
+    const t = run.totals;
+    t.entries += report.entries;
+    t.imported += report.imported;
+    t.unchanged += report.unchanged;
+    t.directory += report.directory;
+    t.invalid += report.invalid.length;
+    t.skipped += report.skipped.length;
+    t.queued += report.queued;
+    if (report.rolledBack) t.rolledBack++;
+    for (const p of report.patients) patients.add(p);
+    return report.entries;
+  } catch (e) {
+    if (!(e instanceof EhrError) || e.code !== ErrorCode.INVALID) throw e;
+    run.fileProblems.push({ file, argument: f.argument, reason: e.detail?.type !== undefined ? 'bundle-type' : 'not-a-bundle', message: e.message });
+    return 0;
+  }
+}
+
+function newRun(files: number, problems: FileProblem[]): ImportRunReport {
+  return {
+    files, bundles: [], fileProblems: problems, bundleTypes: {},
     totals: { entries: 0, imported: 0, unchanged: 0, directory: 0, invalid: 0, skipped: 0, queued: 0, patients: 0, rolledBack: 0 },
   };
-  const patients = new Set<string>();
-  let entriesDone = 0;
-  files.forEach((f, i) => {
-    const file = i + 1;
-    const read = readBundle(f.path);
-    if ('reason' in read) {
-      run.fileProblems.push({ file, argument: f.argument, reason: read.reason, message: read.message });
-    } else {
-      try {
-        const report = importBundle(read.bundle, opts);
-        run.bundles.push({ file, argument: f.argument, ...report });
-        run.bundleTypes[report.bundleType] = (run.bundleTypes[report.bundleType] ?? 0) + 1;
-        const t = run.totals;
-        t.entries += report.entries;
-        t.imported += report.imported;
-        t.unchanged += report.unchanged;
-        t.directory += report.directory;
-        t.invalid += report.invalid.length;
-        t.skipped += report.skipped.length;
-        t.queued += report.queued;
-        if (report.rolledBack) t.rolledBack++;
-        for (const p of report.patients) patients.add(p);
-        entriesDone += report.entries;
-      } catch (e) {
-        if (!(e instanceof EhrError) || e.code !== ErrorCode.INVALID) throw e;
-        run.fileProblems.push({ file, argument: f.argument, reason: e.detail?.type !== undefined ? 'bundle-type' : 'not-a-bundle', message: e.message });
-      }
-    }
-    onProgress?.({ filesDone: file, files: files.length, entriesDone });
-  });
+}
+
+function finishRun(run: ImportRunReport, patients: Set<string>): ImportRunReport {
   run.totals.patients = patients.size;
   run.fileProblems.sort((a, b) => a.file - b.file || a.argument - b.argument);
   return run;
+}
+
+/** Imports every file in turn (one vault transaction per bundle). Throws only for what is not the data's fault (vault, keychain). */
+export function importFiles(args: readonly string[], opts: ImportOptions, onProgress?: (p: ImportProgress) => void): ImportRunReport {
+  const { files, problems } = findBundleFiles(args);
+  const run = newRun(files.length, problems);
+  const patients = new Set<string>();
+  let entriesDone = 0;
+  files.forEach((f, i) => {
+    entriesDone += importOne(run, patients, f, i + 1, opts);
+    onProgress?.({ filesDone: i + 1, files: files.length, entriesDone });
+  });
+  return finishRun(run, patients);
+}
+
+/**
+ * importFiles with the push running beside it: after each file the event loop is let go, so the
+ * sync engine's cycle (started after the first file, restarted whenever it finishes while files
+ * remain) seals and pushes what is queued while the server stores it and this process imports the
+ * next file. Two cores busy instead of one; order and exactly-once are the outbox's as always.
+ * Ends with one full cycle after the last file; returns its status.
+ */
+export async function importAndSync(
+  args: readonly string[],
+  opts: ImportOptions,
+  engine: Pick<SyncEngine, 'syncNow'>,
+  onProgress?: (p: ImportProgress) => void,
+): Promise<{ run: ImportRunReport; status: SyncStatus }> {
+  const { files, problems } = findBundleFiles(args);
+  const run = newRun(files.length, problems);
+  const patients = new Set<string>();
+  let entriesDone = 0;
+  let cycle: Promise<unknown> | null = null;
+  for (let i = 0; i < files.length; i++) {
+    entriesDone += importOne(run, patients, files[i]!, i + 1, opts);
+    onProgress?.({ filesDone: i + 1, files: files.length, entriesDone });
+    cycle ??= engine.syncNow().finally(() => {
+      cycle = null;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await cycle;
+  const status = await engine.syncNow();
+  return { run: finishRun(run, patients), status };
 }

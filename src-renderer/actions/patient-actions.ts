@@ -131,3 +131,27 @@ export async function reloadChart(ctx: AppContext): Promise<void> {
   if (!id) return;
   await fetchPhi(ctx, () => ctx.client.call('patients.open', { patientId: id }), (chart) => ({ chart }));
 }
+
+/**
+ * The open chart's next timeline page (older by clinical date), appended to it. Returns false when
+ * there is nothing older, the chart changed meanwhile, or a lock dropped the answer.
+ */
+export async function loadOlderRecords(ctx: AppContext): Promise<boolean> {
+  const { chart, patientId } = ctx.store.getState();
+  const before = chart?.paging?.olderCursor;
+  if (!chart || !patientId || !before) return false;
+  const page = await fetchPhi(ctx, () => ctx.client.call('records.older', { patientId, before }), (page) => {
+    const now = ctx.store.getState().chart;
+    // Only onto the chart the page was asked for (not one reloaded or switched meanwhile).
+    if (!now || now !== chart) return {};
+    const known = new Set(now.records.map((r) => r.id));
+    return {
+      chart: {
+        ...now,
+        records: [...now.records, ...page.records.filter((r) => !known.has(r.id))],
+        ...(now.paging ? { paging: { ...now.paging, olderCursor: page.olderCursor } } : {}),
+      },
+    };
+  });
+  return page !== null && ctx.store.getState().chart !== chart;
+}

@@ -4,7 +4,7 @@
  * test/bench/ui.ts, chart_open_p95_ms).
  */
 import type {
-  AllergyIntolerance, Condition, DocumentReference, Encounter, MedicationRequest, MedicationStatement, Observation,
+  AllergyIntolerance, Condition, DocumentReference, Encounter, Immunization, MedicationRequest, MedicationStatement, Observation, Procedure,
 } from '@medplum/fhirtypes';
 import type { Chart, RecordView } from '../../src-shared/api/types';
 import { conceptText, mrnOf, nameText } from './fhir-text';
@@ -25,6 +25,20 @@ export interface NoteRow extends Row {
   authors: string[];
 }
 export interface EncounterRow extends Row { type: string; start: string; state: string }
+export interface EventRow extends Row { text: string; date: string; state: string }
+
+/** How much of the timeline is loaded (it pages by clinical date), and what the chart never shows. */
+export interface TimelineInfo {
+  /** Timeline records loaded (encounters, observations, procedures, immunizations, notes). */
+  shown: number;
+  /** Timeline records on file for this role. */
+  total: number;
+  hasOlder: boolean;
+  /** Records that are not chart data (financial...), by type. */
+  notShown: { resourceType: string; count: number }[];
+}
+
+const TIMELINE = new Set(['Encounter', 'Observation', 'Procedure', 'Immunization', 'DocumentReference']);
 export interface VitalPoint { t: number; value: number; at: string }
 export interface VitalSeries { vital: VitalSign; points: VitalPoint[] }
 /** One vital-sign Observation as recorded, entered-in-error ones included (struck through, never in a series). */
@@ -45,6 +59,9 @@ export interface ChartModel {
   readings: VitalReading[];
   notes: NoteRow[];
   encounters: EncounterRow[];
+  immunizations: EventRow[];
+  procedures: EventRow[];
+  timeline: TimelineInfo;
 }
 
 export function chartModel(chart: Chart): ChartModel {
@@ -54,13 +71,15 @@ export function chartModel(chart: Chart): ChartModel {
     birthDate: chart.patient.birthDate ?? '',
     gender: chart.patient.gender ?? '',
     mrn: mrnOf(chart.patient),
-    allergies: [], problems: [], medications: [], vitals: [], readings: [], notes: [], encounters: [],
+    allergies: [], problems: [], medications: [], vitals: [], readings: [], notes: [], encounters: [], immunizations: [], procedures: [],
+    timeline: { shown: 0, total: 0, hasOlder: false, notShown: chart.paging?.notShown ?? [] },
   };
   const series = new Map<string, VitalSeries>();
   for (const rec of chart.records) {
     if (rec.status === 'deleted') continue;
     const row: Row = { id: rec.id, version: rec.version, status: rec.status, updatedAt: rec.updatedAt };
     const r = rec.resource;
+    if (TIMELINE.has(r.resourceType)) m.timeline.shown++;
     switch (r.resourceType) {
       case 'AllergyIntolerance': {
         const a = r as AllergyIntolerance;
@@ -93,6 +112,16 @@ export function chartModel(chart: Chart): ChartModel {
         m.encounters.push({ ...row, type: conceptText(e.type?.[0]) || e.class?.display || e.class?.code || 'Encounter', start: e.period?.start ?? '', state: e.status });
         break;
       }
+      case 'Immunization': {
+        const i = r as Immunization;
+        m.immunizations.push({ ...row, text: conceptText(i.vaccineCode), date: i.occurrenceDateTime ?? '', state: i.status });
+        break;
+      }
+      case 'Procedure': {
+        const p = r as Procedure;
+        m.procedures.push({ ...row, text: conceptText(p.code), date: p.performedDateTime ?? p.performedPeriod?.start ?? '', state: p.status });
+        break;
+      }
       case 'Observation': {
         const o = r as Observation;
         const value = o.valueQuantity?.value;
@@ -119,5 +148,10 @@ export function chartModel(chart: Chart): ChartModel {
   m.readings.sort((a, b) => b.t - a.t);
   m.notes.sort((a, b) => b.date.localeCompare(a.date));
   m.encounters.sort((a, b) => b.start.localeCompare(a.start));
+  m.immunizations.sort((a, b) => b.date.localeCompare(a.date));
+  m.procedures.sort((a, b) => b.date.localeCompare(a.date));
+  // Without paging (an older main), everything loaded is everything there is.
+  m.timeline.total = Math.max(chart.paging?.timelineTotal ?? m.timeline.shown, m.timeline.shown);
+  m.timeline.hasOlder = Boolean(chart.paging?.olderCursor);
   return m;
 }

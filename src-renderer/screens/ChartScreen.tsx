@@ -1,10 +1,15 @@
 /**
  * The chart: banner, then summary (problems, medications, allergies, vitals with trends), every
- * vital-sign reading (with "Mark entered in error"), notes (with "Amend" on the user's own), encounters.
+ * vital-sign reading (with "Mark entered in error"), notes (with "Amend" on the user's own),
+ * encounters, procedures, immunizations — and the timeline pager: how many timeline records are
+ * loaded of how many, "Load older records" (by clinical date), and what the chart does not show.
+ * A list shortened on screen says so; nothing is left out silently.
  */
 import { useMemo, useState } from 'react';
 import type { Resource } from '@medplum/fhirtypes';
 import { useApp, useEhr } from '../app/app-context';
+import { loadOlderRecords } from '../actions/patient-actions';
+import { useAsyncAction } from '../components/useAsyncAction';
 import { ChartBanner } from '../components/ChartBanner';
 import { TrendPlot } from '../components/TrendPlot';
 import { EnteredInErrorDialog } from '../components/EnteredInErrorDialog';
@@ -12,7 +17,7 @@ import { useChartModel } from '../components/useChartModel';
 import { shortDateTime } from '../chart/fhir-text';
 import { reasonDisplay } from '../chart/corrections';
 import { canAmendNote, canMarkEnteredInError, canRecordVitals, canWriteNotes, canPrint } from '../app/permissions';
-import type { ChartModel, NoteRow, VitalReading } from '../chart/chart-model';
+import type { ChartModel, EventRow, NoteRow, VitalReading } from '../chart/chart-model';
 import type { Role } from '../../src-shared/access';
 
 /** Readings listed at first (newest first); "Show all" lists up to READINGS_MAX. */
@@ -133,6 +138,66 @@ function Vitals({ model }: { model: ChartModel }) {
   );
 }
 
+/** Rows listed per section at first; "Show all" lists every loaded one. */
+const NOTES_SHOWN = 20;
+const ROWS_SHOWN = 50;
+
+/** "Showing 50 of 120 — Show all": a shortened list always says so. */
+function MoreToggle({ shown, total, all, onToggle, what }: { shown: number; total: number; all: boolean; onToggle: () => void; what: string }) {
+  if (total <= shown && !all) return null;
+  return (
+    <p className="hint no-print">
+      {all ? `Showing all ${total} ${what} loaded.` : `Showing ${shown} of ${total} ${what} loaded.`}{' '}
+      <button type="button" className="link" onClick={onToggle} aria-expanded={all}>{all ? 'Show fewer' : `Show all ${total}`}</button>
+    </p>
+  );
+}
+
+function Events({ title, rows }: { title: string; rows: EventRow[] }) {
+  const [all, setAll] = useState(false);
+  const shown = all ? rows : rows.slice(0, ROWS_SHOWN);
+  return (
+    <Section title={title} empty={rows.length === 0}>
+      <table>
+        <thead><tr><th scope="col">Date</th><th scope="col">What</th><th scope="col">Status</th></tr></thead>
+        <tbody>{shown.map((e) => <tr key={e.id}><td>{shortDateTime(e.date)}</td><td>{e.text}</td><td>{e.state}</td></tr>)}</tbody>
+      </table>
+      <MoreToggle shown={shown.length} total={rows.length} all={all} onToggle={() => setAll(!all)} what={title.toLowerCase()} />
+    </Section>
+  );
+}
+
+/** Financial and other non-clinical types the chart never shows, named so their absence is not a surprise. */
+const NOT_SHOWN_LABEL: Record<string, string> = { Claim: 'claims', ExplanationOfBenefit: 'explanations of benefit', Coverage: 'coverage records' };
+
+function TimelinePager({ model }: { model: ChartModel }) {
+  const ctx = useApp();
+  const { run, busy, error } = useAsyncAction(() => loadOlderRecords(ctx));
+  const t = model.timeline;
+  return (
+    <section className="card span-all" aria-labelledby="sec-chart-history" data-testid="chart-pager">
+      <h2 id="sec-chart-history" className="section-title">Chart history</h2>
+      <p role="status" data-testid="chart-pager-status">
+        {t.hasOlder
+          ? `Showing ${t.shown} of ${t.total} encounters, observations, procedures, immunizations and notes — the newest by clinical date; older ones are not loaded yet.`
+          : `Showing all ${t.total} encounters, observations, procedures, immunizations and notes.`}{' '}
+        Every problem, medication and allergy is listed above.
+      </p>
+      {t.hasOlder && (
+        <button type="button" className="no-print" onClick={() => void run()} disabled={busy} data-testid="load-older">
+          {busy ? 'Loading older records…' : 'Load older records (by date)'}
+        </button>
+      )}
+      {error && <p role="alert">Older records could not be loaded: {error}</p>}
+      {t.notShown.length > 0 && (
+        <p className="hint" data-testid="chart-not-shown">
+          Not chart data, not shown here: {t.notShown.map((n) => `${n.count} ${NOT_SHOWN_LABEL[n.resourceType] ?? n.resourceType}`).join(', ')}.
+        </p>
+      )}
+    </section>
+  );
+}
+
 const NO_ROLES: readonly Role[] = [];
 
 export function ChartScreen() {
@@ -142,6 +207,8 @@ export function ChartScreen() {
   const patientId = useEhr((s) => s.patientId);
   const { model, access } = useChartModel();
   const resources = useResources();
+  const [allNotes, setAllNotes] = useState(false);
+  const [allEncounters, setAllEncounters] = useState(false);
   if (!model || !patientId) return <p className="empty">Loading chart…</p>;
   return (
     <div>
@@ -166,16 +233,21 @@ export function ChartScreen() {
         <Readings model={model} roles={roles} resources={resources} patientId={patientId} />
       </div>
       <Section title="Notes" empty={model.notes.length === 0}>
-        {model.notes.slice(0, 20).map((n) => (
+        {model.notes.slice(0, allNotes ? undefined : NOTES_SHOWN).map((n) => (
           <Note key={n.id} n={n} mayAmend={canAmendNote(roles, userId, resources.get(n.id))} onAmend={() => navigate('note', patientId, n.id)} />
         ))}
+        <MoreToggle shown={Math.min(model.notes.length, NOTES_SHOWN)} total={model.notes.length} all={allNotes} onToggle={() => setAllNotes(!allNotes)} what="notes" />
       </Section>
       <Section title="Encounters" empty={model.encounters.length === 0}>
         <table>
           <thead><tr><th scope="col">Date</th><th scope="col">Type</th><th scope="col">Status</th></tr></thead>
-          <tbody>{model.encounters.slice(0, 50).map((e) => <tr key={e.id}><td>{shortDateTime(e.start)}</td><td>{e.type}</td><td>{e.state}</td></tr>)}</tbody>
+          <tbody>{model.encounters.slice(0, allEncounters ? undefined : ROWS_SHOWN).map((e) => <tr key={e.id}><td>{shortDateTime(e.start)}</td><td>{e.type}</td><td>{e.state}</td></tr>)}</tbody>
         </table>
+        <MoreToggle shown={Math.min(model.encounters.length, ROWS_SHOWN)} total={model.encounters.length} all={allEncounters} onToggle={() => setAllEncounters(!allEncounters)} what="encounters" />
       </Section>
+      <Events title="Procedures" rows={model.procedures} />
+      <Events title="Immunizations" rows={model.immunizations} />
+      <TimelinePager model={model} />
     </div>
   );
 }

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import { verifyChain } from '../../src-shared/node/audit-chain';
-import { ROUTES, type WireAuditEntry } from '../../src-shared/sync';
+import { isQuarantinedLink } from '../../src-shared/audit';
+import { ROUTES, type WireAuditEntry, type WireAuditLink } from '../../src-shared/sync';
 import type { ServerContext } from '../context';
 import type { Sql } from '../db/db';
 import { defineRoute } from '../http/route';
@@ -38,7 +39,7 @@ async function sessionUsers(sql: Sql, deviceId: string, userIds: string[], since
   return new Set(rows.map((r) => r.user_id));
 }
 
-async function ingest(ctx: ServerContext, sql: Sql, deviceId: string, entries: WireAuditEntry[]): Promise<{ lastSeq: number; lastHash: string; refusedEnds: number } | Refusal | ReportRefusal> {
+async function ingest(ctx: ServerContext, sql: Sql, deviceId: string, links: WireAuditLink[]): Promise<{ lastSeq: number; lastHash: string; refusedEnds: number } | Refusal | ReportRefusal> {
   const now = ctx.now();
   // Row lock on the device: two requests of one device never interleave their chains.
   const [device] = await sql.query<{ public_key: string }>('SELECT public_key FROM devices WHERE id = $1 FOR UPDATE', [deviceId]);
@@ -48,10 +49,13 @@ async function ingest(ctx: ServerContext, sql: Sql, deviceId: string, entries: W
     [deviceId],
   );
   const after = head ? { seq: Number(head.head_seq), hash: head.hash } : null;
-  const first = entries[0]!;
+  // Placeholders of quarantined entries are links only (seq, hashes): they count for continuity,
+  // and claim nothing about people or reads.
+  const entries = links.filter((e): e is WireAuditEntry => !isQuarantinedLink(e));
+  const first = links[0]!;
   if (after && first.seq <= after.seq) {
     // Entries the server holds, sent again: a retry if they are the same entries, a fork if any differs.
-    const resent = entries.filter((e) => e.seq <= after.seq);
+    const resent = links.filter((e) => e.seq <= after.seq);
     const stored = new Map(
       (await sql.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM device_audit WHERE device_id = $1 AND seq = ANY($2::bigint[])', [deviceId, resent.map((e) => e.seq)]))
         .map((r) => [Number(r.seq), r.hash]),
@@ -59,14 +63,20 @@ async function ingest(ctx: ServerContext, sql: Sql, deviceId: string, entries: W
     const differs = resent.find((e) => stored.get(e.seq) !== e.hash);
     return { problem: differs ? 'fork' : 'replay', seq: differs?.seq ?? first.seq, lastSeq: after.seq };
   }
-  const verdict = verifyChain(entries, parseDevicePublicKey(device.public_key), { after, deviceId });
+  const verdict = verifyChain(links, parseDevicePublicKey(device.public_key), { after, deviceId });
   if (!verdict.ok) return { problem: verdict.problem, seq: verdict.seq, lastSeq: after?.seq ?? 0 };
   // The chain is the device's own; what it says about people is checked next.
   const named = [...new Set(entries.filter(claimsUser).map((e) => e.userId))];
   const held = await sessionUsers(sql, deviceId, named, new Date(now.getTime() - ctx.config.rateMonitor.offlineWindowHours * 3600_000));
   const stranger = entries.find((e) => claimsUser(e) && !held.has(e.userId));
   if (stranger) return { refused: 'user', seq: stranger.seq, lastSeq: after?.seq ?? 0 };
-  const col = <T>(f: (e: WireAuditEntry) => T) => entries.map(f);
+  // A quarantined entry's placeholder is stored as its link (seq, hashes) with type 'quarantined':
+  // the chain stays gapless and verifiable, and the privacy officer is told (docs/sync.md).
+  const row = (e: WireAuditLink): WireAuditEntry => isQuarantinedLink(e)
+    ? { deviceId: e.deviceId, seq: e.seq, prevHash: e.prevHash, hash: e.hash, at: e.at, action: 'E', type: 'quarantined' as WireAuditEntry['type'], outcome: 'failure', severity: 'high', userId: null, role: null, correlationId: `quarantined:${e.seq}`, reasonCode: e.reason }
+    : e;
+  const rows = links.map(row);
+  const col = <T>(f: (e: WireAuditEntry) => T) => rows.map(f);
   await sql.query(
     `INSERT INTO device_audit (device_id, seq, hash, prev_hash, at, type, action, outcome, severity, user_id, patient_id, correlation_id, entry)
      SELECT $1, s, h, p, a, t, ac, o, sv, u, pt, c, e::jsonb
@@ -75,9 +85,12 @@ async function ingest(ctx: ServerContext, sql: Sql, deviceId: string, entries: W
     [
       deviceId, col((e) => e.seq), col((e) => e.hash), col((e) => e.prevHash), col((e) => e.at), col((e) => e.type), col((e) => e.action),
       col((e) => e.outcome), col((e) => e.severity), col((e) => e.userId), col((e) => e.patientId ?? null), col((e) => e.correlationId),
-      col((e) => JSON.stringify(e)),
+      links.map((e) => JSON.stringify(e)),
     ],
   );
+  for (const q of links.filter(isQuarantinedLink)) {
+    await raiseAlert(sql, { kind: 'audit-quarantined', severity: 'high', userId: null, detail: { source: 'device', deviceId, seq: q.seq, reason: q.reason } });
+  }
   await recordDeviceReads(sql, deviceId, entries, now);
   await flagLateReads(ctx, sql, deviceId, entries, now);
   // Break-glass taken on the workstation (offline too) reaches the privacy officer with the chain that proves it.
@@ -133,7 +146,7 @@ export function auditRoutes(ctx: ServerContext) {
       if (result.refusedEnds > 0) {
         await refuse(principal, correlationId, 'device-report-refused', { problem: 'break-glass-end', entries: result.refusedEnds });
       }
-      const readers = new Set(body.entries.filter(isChartRead).map((e) => e.userId!));
+      const readers = new Set(body.entries.filter((e): e is WireAuditEntry => !isQuarantinedLink(e)).filter(isChartRead).map((e) => e.userId!));
       for (const userId of readers) await checkAccessRate(ctx.db, userId, ctx.now(), ctx.config.rateMonitor);
       return { accepted: body.entries.length, lastSeq: result.lastSeq, lastHash: result.lastHash };
     });

@@ -1,4 +1,4 @@
-/** Privacy-officer alerts: break-glass, access-rate spikes, refused plaintext. Ids and counts only. */
+/** Privacy-officer alerts: break-glass, access-rate spikes, refused plaintext, quarantined device audit entries. Ids and counts only. */
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/db';
 import type { SafeDetail } from '../../src-shared/errors';
@@ -7,9 +7,10 @@ import type { SafeDetail } from '../../src-shared/errors';
  * audit-chain-refused: a device sent a forged chain (fork, gap, edit, bad signature, another
  * device's chain); device-report-refused: a device reported acts of a user with no session on it,
  * or a break-glass end of no grant of its own; late-audit-report: reads received long after (or
- * before) their entry time.
+ * before) their entry time; audit-quarantined: a device entry the server refused once, kept as its
+ * chain link only.
  */
-export type AlertKind = 'break-glass' | 'access-rate' | 'plaintext-refused' | 'audit-chain-refused' | 'device-report-refused' | 'late-audit-report';
+export type AlertKind = 'break-glass' | 'access-rate' | 'plaintext-refused' | 'audit-chain-refused' | 'device-report-refused' | 'late-audit-report' | 'audit-quarantined';
 
 export interface NewAlert {
   kind: AlertKind;

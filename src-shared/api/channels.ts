@@ -21,6 +21,7 @@ import type {
   BreakGlassGrant,
   CachedUser,
   Chart,
+  ChartPage,
   ConflictSummary,
   Draft,
   DraftSummary,
@@ -82,6 +83,12 @@ export const channelSchemas = {
   // --- records --------------------------------------------------------------------------------
   'records.list': z.strictObject({ patientId: PatientId, resourceType: RecordTypeSchema.optional() }),
   'records.get': z.strictObject({ patientId: PatientId, recordId: RecordId }),
+  /** The chart timeline's next page: records older (by clinical date) than the cursor patients.open or the last page gave. */
+  'records.older': z.strictObject({
+    patientId: PatientId,
+    before: z.strictObject({ date: z.string().max(64).regex(/^[0-9T:.+Z-]*$/), id: RecordId }),
+    limit: z.number().int().min(1).max(LIMITS.chartPage).default(LIMITS.chartPage),
+  }),
   /** Create (no baseVersion) or update (baseVersion = the version the user edited). */
   'records.save': z.strictObject({
     patientId: PatientId,
@@ -159,6 +166,7 @@ export interface ChannelOutputs {
   'patients.open': Chart;
   'records.list': RecordView[];
   'records.get': RecordView;
+  'records.older': ChartPage;
   'records.save': SaveResult;
   'records.delete': SaveResult;
   'drafts.save': DraftSummary;

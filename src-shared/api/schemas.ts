@@ -25,6 +25,8 @@ export const LIMITS = {
   justificationChars: 1000,
   auditPage: 500,
   recordIdsPerCall: 200,
+  /** Timeline records per chart page (patients.open, records.older). */
+  chartPage: 200,
 } as const;
 
 /**

@@ -80,6 +80,35 @@ export interface Chart {
   patient: Patient;
   access: PatientAccess;
   records: RecordView[];
+  /**
+   * What of the chart is here and what is not (set by patients.open). Every problem, medication
+   * and allergy is in `records`, and the newest vital signs; the timeline (encounters,
+   * observations, procedures, immunizations, notes) comes newest clinical date first, one page at
+   * a time (records.older).
+   */
+  paging?: ChartPaging;
+}
+
+/** Where the chart's timeline stands, and what the chart never shows. Counts and ids only. */
+export interface ChartPaging {
+  /** Timeline records on file that this role may read. */
+  timelineTotal: number;
+  /** Pass to records.older for the next (older) page; null when the whole timeline is loaded. */
+  olderCursor: ChartCursor | null;
+  /** Records on this workstation the chart does not show (financial: Claim, ExplanationOfBenefit, Coverage...), by type. */
+  notShown: { resourceType: string; count: number }[];
+}
+
+/** The clinical date ('' when none) and id of the oldest timeline record loaded. */
+export interface ChartCursor {
+  date: string;
+  id: string;
+}
+
+/** records.older: the next page of the timeline, and the cursor after it. */
+export interface ChartPage {
+  records: RecordView[];
+  olderCursor: ChartCursor | null;
 }
 
 export interface SaveResult {
@@ -121,6 +150,11 @@ export interface SyncStatus {
    */
   breakGlassJustificationsPending?: number;
   breakGlassJustificationsRefused?: number;
+  /**
+   * Audit entries this workstation sent as quarantined placeholders (the server refused their
+   * content; their place in the chain is kept and the full entry stays here for IT). Set by sync.
+   */
+  auditQuarantined?: number;
 }
 
 /** One side of a sync conflict: the version itself and who wrote it, where and when (ids only). */

@@ -80,6 +80,35 @@ export interface AuditEntry extends AuditEntryInput {
   signature?: string;
 }
 
+/**
+ * What the device sends in place of an entry the server would refuse (e.g. a read written before
+ * reads were split, listing more records than an entry may carry): the link only — device, seq,
+ * prevHash, the entry's real hash (and its checkpoint signature, if it is one) — never edited
+ * content. Continuity stays verifiable: the next entry hangs from this hash and the batch's signed
+ * checkpoint commits to it, so the placeholder cannot be forged or reordered; only this one
+ * entry's content is not on the server. The full entry stays in the device's vault, unchanged,
+ * for review (docs/sync.md "Audit quarantine").
+ */
+export interface QuarantinedAuditLink {
+  deviceId: string;
+  seq: number;
+  prevHash: string;
+  hash: string;
+  signature?: string;
+  /** When the device quarantined it. */
+  at: string;
+  quarantined: true;
+  /** Why (a code: 'schema' = failed the wire schema locally, 'refused' = the server refused it alone). */
+  reason: string;
+}
+
+/** One link of a device's chain as pushed: a full entry, or a quarantined entry's placeholder. */
+export type AuditChainLink = AuditEntry | QuarantinedAuditLink;
+
+export function isQuarantinedLink(e: AuditChainLink): e is QuarantinedAuditLink {
+  return (e as Partial<QuarantinedAuditLink>).quarantined === true;
+}
+
 /** prevHash of the first entry of every device's chain. */
 export const GENESIS_HASH = '0'.repeat(64);
 

@@ -16,7 +16,7 @@
  */
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { canonicalJson } from '../audit/canonical';
-import { GENESIS_HASH, type AuditEntry, type AuditEntryInput, type ChainVerdict } from '../audit/types';
+import { GENESIS_HASH, isQuarantinedLink, type AuditChainLink, type AuditEntry, type AuditEntryInput, type ChainVerdict } from '../audit/types';
 
 export { GENESIS_HASH };
 
@@ -102,7 +102,7 @@ export interface VerifyOptions {
   requireSignedEnd?: boolean;
 }
 
-function signatureValid(e: AuditEntry, publicKey: KeyObject): boolean {
+function signatureValid(e: AuditChainLink, publicKey: KeyObject): boolean {
   try {
     return verify(null, Buffer.from(e.hash, 'hex'), publicKey, Buffer.from(e.signature ?? '', 'base64url'));
   } catch {
@@ -116,13 +116,13 @@ function signatureValid(e: AuditEntry, publicKey: KeyObject): boolean {
  * - gap: a sequence number skipped;
  * - fork: the right sequence number but hanging from a different previous hash (this is also how
  *   an edited entry whose hash was recomputed shows: its successor no longer hangs from it);
- * - edit: the stored hash does not match the entry's content;
+ * - edit: the stored hash does not match the entry's content (not checkable for a quarantined placeholder);
  * - signature: a checkpoint signature that is not this device's signature of that hash;
  * - unsigned: the run does not end in a checkpoint (requireSignedEnd);
  * - device: an entry from another device in this device's chain.
  */
 export function verifyChain(
-  entries: readonly AuditEntry[],
+  entries: readonly AuditChainLink[],
   devicePublicKey: KeyObject | Uint8Array | string,
   options: VerifyOptions = {},
 ): ChainVerdict {
@@ -132,13 +132,15 @@ export function verifyChain(
   let prevHash = start ? start.hash : GENESIS_HASH;
   const deviceId = options.deviceId ?? entries[0]?.deviceId;
   for (let index = 0; index < entries.length; index++) {
-    const e = entries[index] as AuditEntry;
+    const e = entries[index] as AuditChainLink;
     const fail = (problem: Exclude<ChainVerdict, { ok: true }>['problem']): ChainVerdict => ({ ok: false, problem, index, seq: e.seq });
     if (e.deviceId !== deviceId) return fail('device');
     if (!Number.isInteger(e.seq) || e.seq <= prevSeq) return fail('reorder');
     if (e.seq > prevSeq + 1) return fail('gap');
     if (e.prevHash !== prevHash) return fail('fork');
-    if (hashEntry(e) !== e.hash) return fail('edit');
+    // A quarantined placeholder carries the hash without the content: its link is checked (the next
+    // entry hangs from it, the signed checkpoint commits to it), its content cannot be.
+    if (!isQuarantinedLink(e) && hashEntry(e) !== e.hash) return fail('edit');
     if (e.signature !== undefined && !signatureValid(e, publicKey)) return fail('signature');
     prevSeq = e.seq;
     prevHash = e.hash;

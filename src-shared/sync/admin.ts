@@ -47,7 +47,7 @@ export const AlertSchema = z
   .object({
     id: IdSchema,
     /** audit-chain-refused, device-report-refused, late-audit-report: raised against a device (detail.deviceId), never a named user. */
-    kind: z.enum(['break-glass', 'access-rate', 'plaintext-refused', 'audit-chain-refused', 'device-report-refused', 'late-audit-report']),
+    kind: z.enum(['break-glass', 'access-rate', 'plaintext-refused', 'audit-chain-refused', 'device-report-refused', 'late-audit-report', 'audit-quarantined']),
     severity: z.enum(['medium', 'high']),
     userId: IdSchema.nullable(),
     patientId: IdSchema.nullable(),

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { AuditEvent } from '@medplum/fhirtypes';
-import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_SEVERITIES, AUDIT_TYPES, type AuditEntry } from '../audit';
+import { AUDIT_ACTIONS, AUDIT_OUTCOMES, AUDIT_SEVERITIES, AUDIT_TYPES, type AuditChainLink, type AuditEntry, type QuarantinedAuditLink } from '../audit';
 import { B64uSchema, CorrelationIdSchema, IdSchema, Int4Schema, Int8Schema, IsoDateTimeSchema, LIMITS } from './common';
 
 const CodeSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/);
@@ -35,7 +35,7 @@ export const AuditEntrySchema = z
     userId: IdSchema.nullable(),
     role: RoleListSchema.nullable(),
     patientId: IdSchema.nullable().optional(),
-    resourceRefs: z.array(z.string().regex(/^[A-Za-z]{1,64}\/[A-Za-z0-9._:-]{1,128}$/)).max(100).optional(),
+    resourceRefs: z.array(z.string().regex(/^[A-Za-z]{1,64}\/[A-Za-z0-9._:-]{1,128}$/)).max(LIMITS.auditRefsPerEntry).optional(),
     beforeHash: HexHashSchema.nullable().optional(),
     afterHash: HexHashSchema.nullable().optional(),
     correlationId: CorrelationIdSchema.or(IdSchema),
@@ -45,11 +45,32 @@ export const AuditEntrySchema = z
 export type WireAuditEntry = AuditEntry;
 
 /**
+ * The placeholder of a quarantined entry (src-shared/audit/types.ts QuarantinedAuditLink): its link
+ * in the chain, no content. The server stores it as a 'quarantined' row and raises an alert.
+ */
+export const QuarantinedAuditLinkSchema = z
+  .object({
+    deviceId: IdSchema,
+    seq: Int8Schema.min(1),
+    prevHash: HexHashSchema,
+    hash: HexHashSchema,
+    signature: B64uSchema.min(80).max(100).optional(),
+    at: IsoDateTimeSchema,
+    quarantined: z.literal(true),
+    reason: CodeSchema,
+  })
+  .strict() satisfies z.ZodType<QuarantinedAuditLink>;
+
+/** What a batch carries: entries, and placeholders of quarantined ones (told apart by `quarantined`). */
+export const AuditChainLinkSchema = z.union([AuditEntrySchema, QuarantinedAuditLinkSchema]) satisfies z.ZodType<AuditChainLink>;
+export type WireAuditLink = AuditChainLink;
+
+/**
  * POST /v1/audit (header x-audit-correlation-id): one device's entries, in seq order, continuing its
  * chain, the last one a signed checkpoint (which vouches for the whole batch through the hashes).
  */
 export const AuditIngestRequestSchema = z
-  .object({ deviceId: IdSchema, entries: z.array(AuditEntrySchema).min(1).max(LIMITS.auditBatch) })
+  .object({ deviceId: IdSchema, entries: z.array(AuditChainLinkSchema).min(1).max(LIMITS.auditBatch) })
   .strict();
 export type AuditIngestRequest = z.infer<typeof AuditIngestRequestSchema>;
 /**

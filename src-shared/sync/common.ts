@@ -59,6 +59,8 @@ export const LIMITS = {
   pullLimitMax: 2000,
   pullLimitDefault: 200,
   auditBatch: 2000,
+  /** resourceRefs per audit entry: a read of more records is written as several entries (one correlation id). */
+  auditRefsPerEntry: 100,
   /** JSON nesting depth accepted before schema validation even runs. */
   jsonDepth: 16,
 } as const;

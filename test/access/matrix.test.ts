@@ -81,6 +81,7 @@ const SPECS: Spec[] = [
   },
   { channel: 'patients.open', user: 'nina', wrongRole: 'ada', patientScoped: true, input: (_h, pid) => ({ patientId: pid }), audit: ['read'] },
   { channel: 'records.list', user: 'nina', wrongRole: 'pat', patientScoped: true, input: (_h, pid) => ({ patientId: pid }), audit: ['read'] },
+  { channel: 'records.older', user: 'nina', wrongRole: 'ada', patientScoped: true, input: (_h, pid) => ({ patientId: pid, before: { date: '9999', id: 'z' } }), audit: ['read'] },
   { channel: 'records.get', user: 'nina', wrongRole: 'ada', patientScoped: true, input: (_h, pid) => ({ patientId: pid, recordId: `obs-${pid}` }), audit: ['read'] },
   { channel: 'records.save', user: 'nina', wrongRole: 'bill', patientScoped: true, input: (_h, pid) => ({ patientId: pid, resource: vitals(pid, 90) }), audit: ['create'] },
   {

@@ -57,7 +57,7 @@ const observation = (id: string, patientId: string, i: number) => ({
 });
 
 /** A V8 CPU profile of this process between start and stop (BENCH_SYNC_CPU_PROF). */
-async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
+export async function startProfile(): Promise<{ stop(file: string): Promise<void> }> {
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (e, r) => (e ? reject(e) : resolve(r))));
@@ -79,7 +79,7 @@ interface Endpoint {
 }
 
 /** The server in its own process, on the data dir the in-process seeding left behind. */
-function spawnServer(dataDir: string, databaseUrl: string | undefined): Promise<{ endpoint: Endpoint; stop(): Promise<void> }> {
+export function spawnServer(dataDir: string, databaseUrl: string | undefined): Promise<{ endpoint: Endpoint; stop(): Promise<void> }> {
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'sync', 'helpers', 'server-process.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, ...(databaseUrl ? [databaseUrl] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const stop = () => new Promise<void>((resolve) => {

@@ -44,3 +44,23 @@ describe('chartModel', () => {
     expect(m.notes[0]).toMatchObject({ signed: true, text: 'Zebediah is well — résumé ✓' });
   });
 });
+
+describe('chartModel on a paged chart', () => {
+  it('says how much of the timeline is loaded, what is older, and what is not shown; lists procedures and immunizations', () => {
+    const paged: Chart = {
+      ...chart,
+      records: [
+        ...chart.records,
+        view('pr1', { resourceType: 'Procedure', status: 'completed', subject: { reference: 'Patient/p1' }, code: { text: 'Depression screening' }, performedPeriod: { start: '2026-11-20T10:00:00Z' } }),
+        view('im1', { resourceType: 'Immunization', status: 'completed', patient: { reference: 'Patient/p1' }, vaccineCode: { text: 'Influenza' }, occurrenceDateTime: '2026-10-01T10:00:00Z' }),
+      ],
+      paging: { timelineTotal: 640, olderCursor: { date: '2026-11-20T10:00:00Z', id: 'pr1' }, notShown: [{ resourceType: 'Claim', count: 104 }] },
+    };
+    const m = chartModel(paged);
+    // o1, o2, n1, pr1, im1 (the deleted o3 is not shown, so not counted)
+    expect(m.timeline).toEqual({ shown: 5, total: 640, hasOlder: true, notShown: [{ resourceType: 'Claim', count: 104 }] });
+    expect(m.procedures.map((p) => [p.text, p.date])).toEqual([['Depression screening', '2026-11-20T10:00:00Z']]);
+    expect(m.immunizations.map((p) => p.text)).toEqual(['Influenza']);
+    expect(chartModel({ ...paged, paging: { ...paged.paging!, olderCursor: null } }).timeline.hasOlder).toBe(false);
+  });
+});

@@ -1,10 +1,12 @@
 /**
- * `npm run import`: a FHIR transaction Bundle with valid and invalid entries. Invalid ones are
- * reported by index and path (never their values); valid ones go through vault + envelope +
- * outbox to the server, where a colleague's workstation can pull and read them.
+ * `npm run import`: a FHIR Bundle with valid and invalid entries. As a batch, invalid ones are
+ * reported by index and path (never their values) and valid ones go through vault + envelope +
+ * outbox to the server, where a colleague's workstation can pull and read them; as a transaction,
+ * nothing is imported. The JSON report goes to --report, stdout stays clean; a dry run opens no vault.
  * Uses the real OS keychain (run under scripts/keyring-session.sh, as `npm test` does).
  */
 import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,34 +43,52 @@ function runImportOnce(args: string[], env: Record<string, string>): Promise<{ c
   });
 }
 
+/** The fixture as a batch (it is a transaction): per-entry import. */
+function asBatch(): string {
+  const b = JSON.parse(readFileSync(BUNDLE, 'utf8')) as { type: string; entry: unknown[] };
+  const file = join(tempDir('import-batch'), 'batch.json');
+  writeFileSync(file, JSON.stringify({ ...b, type: 'batch' }));
+  return file;
+}
+
+interface RunReport {
+  files: number;
+  bundleTypes: Record<string, number>;
+  totals: { entries: number; imported: number; directory: number; invalid: number; patients: number; rolledBack: number };
+  bundles: { bundleType: string; patients: string[]; invalid: { index: number; resourceType: string | null; paths: string; reason: string }[]; skipped: unknown[]; rolledBack: boolean }[];
+  fileProblems: { file: number; argument: number; reason: string; message: string }[];
+  sync?: { pending: number; held: number; state: string };
+  dryRun?: boolean;
+}
+
 describe('FHIR import', () => {
-  it('reports invalid entries by index and path, and syncs the valid ones through the envelope path', async () => {
+  it('a batch: invalid entries reported by index and path, the valid ones synced through the envelope path; report in --report, stdout clean', async () => {
     const server = await startTestServer({ demoPatients: 4 });
     const vaultDir = tempDir('import-vault');
     const service = `clinic-ehr-test-${randomUUID()}`;
+    const reportFile = join(tempDir('import-report'), 'report.json');
     const res = await runImport(
-      [BUNDLE, '--vault', vaultDir, '--server', server.url, '--fingerprint', server.fingerprint, '--user', DOCTOR.username,
-        '--enroll-code', await server.issueEnrollmentCode(), '--keychain-service', service],
+      [asBatch(), '--vault', vaultDir, '--server', server.url, '--fingerprint', server.fingerprint, '--user', DOCTOR.username,
+        '--enroll-code', await server.issueEnrollmentCode(), '--keychain-service', service, '--report', reportFile],
       { EHR_IMPORT_PASSWORD: DOCTOR.password },
     );
     expect(res.stderr).not.toMatch(/Canarywhistle|CANARY-MRN-0042|Zebediah/);
-    expect(res.stdout).not.toMatch(/Canarywhistle|CANARY-MRN-0042|Zebediah/);
+    expect(res.stdout).toBe('');
     expect(res.code, res.stderr).toBe(2); // some entries invalid
-    const report = JSON.parse(res.stdout) as {
-      entries: number; imported: number; patients: string[];
-      invalid: { index: number; resourceType: string | null; paths: string; reason: string }[];
-      skipped: { index: number; reason: string }[];
-      sync: { pending: number; held: number; state: string };
-    };
-    expect(report.entries).toBe(8);
-    expect(report.imported).toBe(3);
-    expect(report.patients).toEqual([PATIENT_ID]);
-    expect(report.invalid.map((i) => i.index)).toEqual([2, 5, 6, 7]);
-    expect(report.invalid.find((i) => i.index === 2)?.paths).toMatch(/Observation\.value/);
-    expect(report.invalid.find((i) => i.index === 5)?.paths).toMatch(/Patient\.birthDate/);
-    expect(report.invalid.find((i) => i.index === 6)?.reason).toBe('no-resource');
-    expect(report.invalid.find((i) => i.index === 7)?.paths).toMatch(/Observation\.secretField/);
-    expect(report.skipped).toEqual([expect.objectContaining({ index: 3, reason: 'no-patient' })]);
+    expect(res.stderr).toMatch(/bundle types found: 1 batch/);
+    const text = readFileSync(reportFile, 'utf8');
+    expect(text).not.toMatch(/Canarywhistle|CANARY-MRN-0042|Zebediah/);
+    const report = JSON.parse(text) as RunReport;
+    expect(report.totals).toMatchObject({ entries: 8, imported: 3, directory: 1, patients: 1 });
+    const b = report.bundles[0]!;
+    expect(b.bundleType).toBe('batch');
+    expect(b.patients).toEqual([PATIENT_ID]);
+    expect(b.invalid.map((i) => i.index)).toEqual([2, 5, 6, 7]);
+    expect(b.invalid.find((i) => i.index === 2)?.paths).toMatch(/Observation\.value/);
+    expect(b.invalid.find((i) => i.index === 5)?.paths).toMatch(/Patient\.birthDate/);
+    expect(b.invalid.find((i) => i.index === 6)?.reason).toBe('no-resource');
+    expect(b.invalid.find((i) => i.index === 7)?.paths).toMatch(/Observation\.secretField/);
+    expect(b.skipped).toEqual([]); // the Practitioner is a directory resource now
     expect(report.sync).toMatchObject({ pending: 0, held: 0, state: 'idle' });
 
     // On the server: three envelopes for the new patient, none readable.
@@ -85,20 +105,38 @@ describe('FHIR import', () => {
     const obs = nurse.vault.resources.listByPatient(PATIENT_ID, { resourceType: 'Observation' });
     expect(obs).toHaveLength(1);
     expect(obs[0]!.resource).toMatchObject({ subject: { reference: `Patient/${PATIENT_ID}` }, valueQuantity: { value: 72 } });
-    void DOCTOR;
+
+    // The same file as a transaction: all or nothing -> nothing, and exit 1 with the reason.
+    // (A fresh vault: each run has its own private keyring session.)
+    const tx = await runImport(
+      [BUNDLE, '--vault', tempDir('import-vault-tx'), '--server', server.url, '--fingerprint', server.fingerprint, '--user', DOCTOR.username,
+        '--enroll-code', await server.issueEnrollmentCode(), '--keychain-service', service],
+      { EHR_IMPORT_PASSWORD: DOCTOR.password },
+    );
+    expect(tx.code, tx.stderr).toBe(1);
+    expect(tx.stderr).toMatch(/1 transaction bundle\(s\) had invalid entries and were not imported at all/);
+    expect(tx.stderr).toMatch(/nothing was imported/);
   });
 
-  it('a dry run validates and writes nothing; a non-Bundle is refused', async () => {
-    const vaultDir = tempDir('import-dry');
+  it('a dry run opens no vault and writes nothing; a missing file reads "file not found"; a non-Bundle is refused', async () => {
+    const vaultDir = join(tempDir('import-dry'), 'never-created');
     const service = `clinic-ehr-test-${randomUUID()}`;
-    const dry = await runImport([BUNDLE, '--vault', vaultDir, '--keychain-service', service, '--dry-run'], {});
+    const reportFile = join(tempDir('import-dry-report'), 'report.json');
+    const dry = await runImport([asBatch(), '--vault', vaultDir, '--keychain-service', service, '--dry-run', '--report', reportFile], {});
     expect(dry.code, dry.stderr).toBe(2);
-    const report = JSON.parse(dry.stdout) as { imported: number; invalid: unknown[]; mutationIds: string[]; dryRun: boolean };
-    expect(report).toMatchObject({ imported: 3, dryRun: true, mutationIds: [] });
-    expect(report.invalid).toHaveLength(4);
+    expect(dry.stdout).toBe('');
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as RunReport;
+    expect(report).toMatchObject({ dryRun: true, totals: { imported: 3, invalid: 4 } });
+    expect(existsSync(vaultDir)).toBe(false);
+
+    const missing = await runImport([join(tempDir('import-missing'), 'nope.json'), '--dry-run'], {});
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/argument 1: file not found/);
+    expect(missing.stderr).not.toMatch(/JSON/);
+
     const notBundle = join(tempDir('import-bad'), 'x.json');
-    (await import('node:fs')).writeFileSync(notBundle, JSON.stringify({ resourceType: 'Patient', name: [{ family: CANARY_FAMILY }] }));
-    const bad = await runImport([notBundle, '--vault', vaultDir, '--keychain-service', service], {});
+    writeFileSync(notBundle, JSON.stringify({ resourceType: 'Patient', name: [{ family: CANARY_FAMILY }] }));
+    const bad = await runImport([notBundle, '--dry-run'], {});
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/not a FHIR Bundle/);
     expect(bad.stderr).not.toContain(CANARY_FAMILY);

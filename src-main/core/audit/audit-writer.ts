@@ -6,11 +6,14 @@
  * Entries carry ids and codes only. Record contents enter as SHA-256 hashes (before/after).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { LIMITS } from '../../../src-shared/sync/common';
 import { canonicalJson, type AuditAction, type AuditEntry, type AuditEntryInput, type AuditOutcome, type AuditSeverity, type AuditType } from '../../../src-shared/audit';
 
 /** Where entries go: the vault's audit repository (append assigns seq/prevHash/hash; checkpoints are signed there). */
 export interface AuditSink {
   append(entry: AuditEntryInput): AuditEntry;
+  /** Several entries in one transaction (the vault's audit repository has it). */
+  appendMany?(entries: readonly AuditEntryInput[]): AuditEntry[];
 }
 
 /** Who acted: the session's user, or (before login) only what was typed as an id. */
@@ -77,9 +80,25 @@ export class AuditWriter {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * Records one event. An event naming more records than one entry may carry (the server takes
+   * LIMITS.auditRefsPerEntry) is written as consecutive entries with the same correlation id, each
+   * naming its share, in one transaction: every record stays accounted for and every entry is one
+   * the server accepts. Returns the first entry.
+   */
   record(actor: AuditActor, e: AuditEvent): AuditEntry {
+    const refs = e.resourceRefs ?? [];
+    const per = LIMITS.auditRefsPerEntry;
+    if (refs.length <= per) return this.sink.append(this.input(actor, e));
+    const inputs: AuditEntryInput[] = [];
+    for (let i = 0; i < refs.length; i += per) inputs.push(this.input(actor, { ...e, resourceRefs: refs.slice(i, i + per) }));
+    if (this.sink.appendMany) return this.sink.appendMany(inputs)[0] as AuditEntry;
+    return inputs.map((input) => this.sink.append(input))[0] as AuditEntry;
+  }
+
+  private input(actor: AuditActor, e: AuditEvent): AuditEntryInput {
     const outcome = e.outcome ?? 'success';
-    const input: AuditEntryInput = {
+    return {
       at: new Date(this.now()).toISOString(),
       action: ACTION_OF[e.type],
       type: e.type,
@@ -94,7 +113,6 @@ export class AuditWriter {
       correlationId: actor.correlationId,
       reasonCode: e.reasonCode ?? null,
     };
-    return this.sink.append(input);
   }
 
   /**

@@ -30,6 +30,8 @@ export const KV = {
   dataAsOf: 'sync.dataAsOf',
   rebase: (recordId: string) => `sync.rebase.${recordId}`,
   auditRejected: 'sync.audit.rejected',
+  /** Audit entries sent as placeholders (seq, reason, time): audit-queue.ts. */
+  auditQuarantined: 'sync.audit.quarantined',
   scope: 'sync.scope',
   skipped: 'sync.pull.skipped',
   /** Patients whose older records are still to be pulled (access gained) -> their pull cursor ('' = from the start). */

@@ -16,7 +16,7 @@ import { createDataKeyService, type DataKeyService } from '../crypto/data-keys';
 import { EhrError, ErrorCode } from '../../../src-shared/errors';
 import { DEFAULT_BACKOFF, backoffDelayMs, type BackoffOptions } from './backoff';
 import { KV, type SyncContext } from './context';
-import { auditRejection, pushAudit, unpushedAuditCount } from './audit-queue';
+import { auditQuarantined, auditRejection, pushAudit, unpushedAuditCount } from './audit-queue';
 import { listConflicts, resolveConflict, type ConflictChoice, type ConflictView, type ResolveResult } from './conflicts';
 import { isTransient } from './http-json';
 import { drainOutbox, heldCount, liveRows } from './outbox-drain';
@@ -164,7 +164,8 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
       ...(message ? { message } : {}),
       pull,
       dataAsOf: vault.kv.getJson<Record<string, string>>(KV.dataAsOf) ?? {},
-      audit: { pending: unpushedAuditCount(ctx), rejected: auditRejection(ctx) },
+      audit: { pending: unpushedAuditCount(ctx), rejected: auditRejection(ctx), quarantined: auditQuarantined(ctx).length },
+      auditQuarantined: auditQuarantined(ctx).length,
       skippedRecords: (vault.kv.getJson<unknown[]>(KV.skipped) ?? []).length,
       nextAttemptAt: nextAttemptAt ?? queueRetryAt(),
       errorCode,
@@ -222,6 +223,9 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
       if (audit.rejected) {
         message = 'The server refused part of this workstation\'s audit trail; it is kept here unchanged. IT has to review it.';
         errorCode = `AUDIT_${audit.rejected.reason.toUpperCase()}`;
+      } else if (audit.quarantined > 0) {
+        // Not an error: the trail flows on. Said once, in the cycle that quarantined; the count stays in status.
+        message = `${audit.quarantined} audit ${audit.quarantined === 1 ? 'entry was' : 'entries were'} quarantined: the server holds ${audit.quarantined === 1 ? 'its' : 'their'} place in the chain, this workstation keeps ${audit.quarantined === 1 ? 'it' : 'them'} whole for IT to review.`;
       }
       const scope = await reconcileScope(ctx);
       // Newly accessible patients: their older records, pulled by patient to completion.

@@ -16,7 +16,8 @@ export interface SyncStatus extends ApiSyncStatus {
   pull: PullProgress | null;
   /** Per patient: the time of the last complete pull that covered them (ISO). */
   dataAsOf: Record<string, string>;
-  audit: { pending: number; rejected: AuditRejection | null };
+  /** `quarantined`: entries sent as placeholders (see audit-queue.ts), kept whole in the vault for review. */
+  audit: { pending: number; rejected: AuditRejection | null; quarantined: number };
   /** Records the last pulls skipped (ids only) because they could not be opened or validated. */
   skippedRecords: number;
   /** When the engine will try again on its own (ms since epoch), or null. */

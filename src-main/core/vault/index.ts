@@ -243,7 +243,7 @@ export type { RekeyStep } from './rekey';
 export { SCHEMA_VERSION } from './migrations';
 export type { PatientInput, PatientRecord, PatientSearch, PatientRepository } from './repos/patients';
 export { patientInputFromFhir } from './repos/patients';
-export type { ResourceInput, StoredResource, ResourceStatus, ConflictSide, ResourceRepository, PulledResourceInput, LocalResourceState } from './repos/resources';
+export type { ResourceInput, StoredResource, ResourceStatus, ConflictSide, ResourceRepository, PulledResourceInput, LocalResourceState, ClinicalCursor } from './repos/resources';
 export { RESOURCE_STATUSES, quarantinedError } from './repos/resources';
 export type { Draft, DraftInput, DraftRepository } from './repos/drafts';
 export type { OutboxInput, OutboxRow, OutboxOp, OutboxRepository } from './repos/outbox';

@@ -173,6 +173,25 @@ export const MIGRATIONS: readonly Migration[] = [
     // Every existing row was validated by resources.put: default 1. Sync's bulk apply writes 0.
     sql: `ALTER TABLE resources ADD COLUMN validated INTEGER NOT NULL DEFAULT 1 CHECK (validated IN (-1, 0, 1));`,
   },
+  {
+    version: 4,
+    description: 'resources.clinical_date (generated from the FHIR JSON) + index: charts page by clinical date, not by local update time',
+    // A VIRTUAL generated column needs no change to any write path (put, putPulled, conflicts) and no
+    // backfill: SQLite computes it from the row's JSON, and the index below stores it once per row.
+    // The first FHIR date a chart type carries, in R4 element order of preference; rows whose JSON
+    // names none (or is not JSON) get NULL and sort as the oldest. ISO strings compare by date as
+    // long as they share a time-zone offset (a source's bundles do); docs/session.md.
+    sql: `
+      ALTER TABLE resources ADD COLUMN clinical_date TEXT GENERATED ALWAYS AS (CASE WHEN json_valid(json) THEN coalesce(
+        json_extract(json, '$.effectiveDateTime'), json_extract(json, '$.effectivePeriod.start'), json_extract(json, '$.effectiveInstant'),
+        json_extract(json, '$.onsetDateTime'), json_extract(json, '$.onsetPeriod.start'), json_extract(json, '$.recordedDate'),
+        json_extract(json, '$.authoredOn'), json_extract(json, '$.occurrenceDateTime'), json_extract(json, '$.performedDateTime'),
+        json_extract(json, '$.performedPeriod.start'), json_extract(json, '$.period.start'), json_extract(json, '$.issued'),
+        json_extract(json, '$.date'), json_extract(json, '$.billablePeriod.start'), json_extract(json, '$.created'),
+        json_extract(json, '$.meta.lastUpdated')) END) VIRTUAL;
+      CREATE INDEX resources_patient_clinical ON resources(patient_id, clinical_date);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

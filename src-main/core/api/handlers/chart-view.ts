@@ -1,7 +1,7 @@
 /** Turning vault rows into what the API returns, keeping only what the role may read. */
 import type { Patient } from '@medplum/fhirtypes';
-import { rolesAllow, type Role } from '../../../../src-shared/access';
-import type { RecordType, RecordView } from '../../../../src-shared/api';
+import { rolesAllow, rolesMayEver, type Role } from '../../../../src-shared/access';
+import { LIMITS, RECORD_TYPES, type ChartCursor, type ChartPaging, type RecordType, type RecordView } from '../../../../src-shared/api';
 import type { PatientRecord, StoredResource, Vault } from '../../vault';
 
 export function toRecordView(r: StoredResource): RecordView {
@@ -33,11 +33,57 @@ export function patientResource(p: PatientRecord): Patient {
   };
 }
 
-/** The records of a patient this role may read, optionally by type, or only the given ids. */
+/** Far above any real chart; a bound so one call cannot be asked to hold a whole vault. */
+const ALL = 100_000;
+
+/**
+ * The records of a patient this role may read — every one, whatever the chart's size (no silent
+ * cap) — of the chart's types (never financial ones), newest clinical date first; optionally one
+ * type, or only the given ids.
+ */
 export function readableRecords(vault: Vault, roles: readonly Role[], patientId: string, opts: { resourceType?: string; ids?: readonly string[] } = {}): StoredResource[] {
-  const all = vault.resources.listByPatient(patientId, { ...(opts.resourceType ? { resourceType: opts.resourceType } : {}), limit: 1000 });
+  const types = opts.resourceType ? [opts.resourceType] : RECORD_TYPES;
   const wanted = opts.ids ? new Set(opts.ids) : null;
-  return all.filter((r) => (!wanted || wanted.has(r.id)) && mayRead(roles, r));
+  return vault.resources.listByClinicalDate(patientId, types, { limit: ALL }).records.filter((r) => (!wanted || wanted.has(r.id)) && mayRead(roles, r));
+}
+
+/** Shown whole whatever the chart's size: the summary a clinician must never miss a line of. */
+export const SUMMARY_TYPES: readonly RecordType[] = ['Patient', 'Condition', 'MedicationRequest', 'MedicationStatement', 'AllergyIntolerance'];
+/** Paged newest clinical date first. */
+export const TIMELINE_TYPES: readonly RecordType[] = ['Encounter', 'Observation', 'Procedure', 'Immunization', 'DocumentReference'];
+/** Vital-sign Observations always loaded with the chart, however old the timeline page reaches. */
+export const LATEST_VITALS = 200;
+
+const readableTypes = (roles: readonly Role[], types: readonly string[]): string[] => types.filter((t) => rolesMayEver(roles, 'r', [t]));
+
+/** One page of the timeline (records older than `before`), what the role may read, and the cursor after it. */
+export function timelinePage(vault: Vault, roles: readonly Role[], patientId: string, before: ChartCursor | null, limit: number): { records: StoredResource[]; olderCursor: ChartCursor | null } {
+  const page = vault.resources.listByClinicalDate(patientId, readableTypes(roles, TIMELINE_TYPES), { before, limit });
+  return { records: page.records.filter((r) => mayRead(roles, r)), olderCursor: page.full ? page.last : null };
+}
+
+/**
+ * What patients.open loads: every summary record (problems, medications, allergies), the newest
+ * vital signs, and the first timeline page — and, in `paging`, how much timeline there is and what
+ * the chart does not show, so nothing is dropped without the screen saying so.
+ */
+export function chartRecords(vault: Vault, roles: readonly Role[], patientId: string): { records: StoredResource[]; paging: ChartPaging } {
+  const summary = vault.resources.listByClinicalDate(patientId, readableTypes(roles, SUMMARY_TYPES), { limit: ALL }).records.filter((r) => mayRead(roles, r));
+  const vitals = rolesMayEver(roles, 'r', ['Observation']) ? vault.resources.latestVitalSigns(patientId, LATEST_VITALS).filter((r) => mayRead(roles, r)) : [];
+  const page = timelinePage(vault, roles, patientId, null, LIMITS.chartPage);
+  const seen = new Set<string>();
+  const records = [...summary, ...page.records, ...vitals].filter((r) => !seen.has(r.id) && (seen.add(r.id), true));
+  const counts = vault.resources.countByType(patientId);
+  const timeline = readableTypes(roles, TIMELINE_TYPES);
+  const chartTypes = new Set<string>(RECORD_TYPES);
+  return {
+    records,
+    paging: {
+      timelineTotal: timeline.reduce((n, t) => n + (counts.get(t) ?? 0), 0),
+      olderCursor: page.olderCursor,
+      notShown: [...counts].filter(([t]) => !chartTypes.has(t)).map(([resourceType, count]) => ({ resourceType, count })),
+    },
+  };
 }
 
 export const refOf = (r: { resourceType: string; id: string }): string => `${r.resourceType}/${r.id}`;

@@ -10,7 +10,7 @@ import type { HandlerTable } from '../handler';
 import { accessTo } from '../guard';
 import { notFound } from '../errors';
 import type { PatientRecord } from '../../vault';
-import { patientResource, readableRecords, refOf, toRecordView } from './chart-view';
+import { chartRecords, patientResource, refOf, toRecordView } from './chart-view';
 
 /** The summary search and "my patients" return; a restricted record outside access shows only that it exists. */
 function summaryOf(p: PatientRecord, access: PatientAccess): PatientSummary {
@@ -83,9 +83,11 @@ export const patientHandlers: Pick<HandlerTable, 'patients.search' | 'patients.m
     run(ctx, { input, session, actor, access }) {
       const p = ctx.vault.patients.getById(input.patientId);
       if (!p) throw notFound('patient');
-      const records = readableRecords(ctx.vault, session.user.roles, p.id);
-      ctx.audit.record(actor, { type: 'read', patientId: p.id, resourceRefs: [`Patient/${p.id}`, ...records.map(refOf)] });
-      return { patient: patientResource(p), access: access && isAccessible(access) ? access : 'none', records: records.map(toRecordView) };
+      // Every record returned is in the read's audit entries (split by the writer when there are many).
+      const { records, paging } = chartRecords(ctx.vault, session.user.roles, p.id);
+      const refs = [`Patient/${p.id}`, ...records.filter((r) => r.id !== p.id || r.resourceType !== 'Patient').map(refOf)];
+      ctx.audit.record(actor, { type: 'read', patientId: p.id, resourceRefs: refs });
+      return { patient: patientResource(p), access: access && isAccessible(access) ? access : 'none', records: records.map(toRecordView), paging };
     },
   },
 };

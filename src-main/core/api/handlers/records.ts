@@ -13,7 +13,7 @@ import type { StoredResource } from '../../vault';
 import type { GuardedCall, HandlerTable } from '../handler';
 import type { ApiContext } from '../context';
 import { forbiddenAction, invalid, notFound } from '../errors';
-import { mayRead, readableRecords, refOf, toRecordView } from './chart-view';
+import { mayRead, readableRecords, refOf, timelinePage, toRecordView } from './chart-view';
 import { mayChangeAsAuthor, stampNoteAuthor } from './note-authorship';
 
 /** Where each chart type points at its patient. */
@@ -64,7 +64,7 @@ function denyWrite(ctx: ApiContext, call: GuardedCall<'records.save' | 'records.
 
 const ANY_TYPE = RECORD_TYPES as readonly string[];
 
-export const recordHandlers: Pick<HandlerTable, 'records.list' | 'records.get' | 'records.save' | 'records.delete'> = {
+export const recordHandlers: Pick<HandlerTable, 'records.list' | 'records.get' | 'records.older' | 'records.save' | 'records.delete'> = {
   'records.list': {
     allow: (roles) => rolesMayEver(roles, 'r', ANY_TYPE),
     patient: 'required',
@@ -72,6 +72,15 @@ export const recordHandlers: Pick<HandlerTable, 'records.list' | 'records.get' |
       const records = readableRecords(ctx.vault, session.user.roles, input.patientId, input.resourceType ? { resourceType: input.resourceType } : {});
       ctx.audit.record(actor, { type: 'read', patientId: input.patientId, resourceRefs: records.map(refOf) });
       return records.map(toRecordView);
+    },
+  },
+  'records.older': {
+    allow: (roles) => rolesMayEver(roles, 'r', ANY_TYPE),
+    patient: 'required',
+    run(ctx, { input, session, actor }) {
+      const page = timelinePage(ctx.vault, session.user.roles, input.patientId, input.before, input.limit);
+      ctx.audit.record(actor, { type: 'read', patientId: input.patientId, resourceRefs: page.records.map(refOf) });
+      return { records: page.records.map(toRecordView), olderCursor: page.olderCursor };
     },
   },
   'records.get': {

@@ -41,7 +41,14 @@ export interface ConflictSide {
   resource: Resource;
 }
 
-interface Row { id: string; patient_id: string | null; resource_type: string; version: number; status: ResourceStatus; json: string; conflict_json: string | null; updated_at: string; validated?: number }
+interface Row { id: string; patient_id: string | null; resource_type: string; version: number; status: ResourceStatus; json: string; conflict_json: string | null; updated_at: string; validated?: number; clinical_date?: string | null }
+
+/** Where a chart page ends: the clinical date and id of its oldest record (the next page starts below it). */
+export interface ClinicalCursor {
+  /** '' for records without a clinical date (they sort oldest). */
+  date: string;
+  id: string;
+}
 
 /**
  * A record from the server, ready to store without re-serialising: its envelope opened
@@ -123,6 +130,20 @@ export function createResourceRepository(db: Db) {
     "SELECT * FROM resources WHERE patient_id = ? AND status <> 'deleted' ORDER BY updated_at DESC, id LIMIT ?");
   const byPatientType = db.prepare<[string, string, number], Row>(
     "SELECT * FROM resources WHERE patient_id = ? AND resource_type = ? AND status <> 'deleted' ORDER BY updated_at DESC, id LIMIT ?");
+  // The chart's read path (vault migration 4): by type, newest clinical date first, ties by id.
+  const byPatientTypes = db.prepare<[string, string, number], Row>(
+    `SELECT * FROM resources WHERE patient_id = ? AND resource_type IN (SELECT value FROM json_each(?)) AND status <> 'deleted'
+      ORDER BY coalesce(clinical_date, '') DESC, id DESC LIMIT ?`);
+  const pageByDate = db.prepare<[string, string, string, string, string, number], Row>(
+    `SELECT * FROM resources WHERE patient_id = ? AND resource_type IN (SELECT value FROM json_each(?)) AND status <> 'deleted'
+      AND (coalesce(clinical_date, '') < ? OR (coalesce(clinical_date, '') = ? AND id < ?))
+      ORDER BY coalesce(clinical_date, '') DESC, id DESC LIMIT ?`);
+  const vitalSigns = db.prepare<[string, number], Row>(
+    `SELECT * FROM resources WHERE patient_id = ? AND resource_type = 'Observation' AND status <> 'deleted'
+      AND instr(json_extract(json, '$.category'), '"vital-signs"') > 0
+      ORDER BY coalesce(clinical_date, '') DESC, id DESC LIMIT ?`);
+  const typeCounts = db.prepare<[string], { resource_type: string; n: number }>(
+    "SELECT resource_type, count(*) AS n FROM resources WHERE patient_id = ? AND status <> 'deleted' GROUP BY resource_type ORDER BY resource_type");
   const byStatus = db.prepare<[string, number], Row>('SELECT * FROM resources WHERE status = ? ORDER BY updated_at, id LIMIT ?');
   const setStatusStmt = db.prepare('UPDATE resources SET status = ?, version = coalesce(?, version), updated_at = ? WHERE id = ?');
   const setConflict = db.prepare("UPDATE resources SET status = 'conflict', conflict_json = ?, updated_at = ? WHERE id = ?");
@@ -165,6 +186,27 @@ export function createResourceRepository(db: Db) {
       const limit = Math.max(1, Math.min(1000, Math.trunc(opts.limit ?? 200)));
       const rows = opts.resourceType ? byPatientType.all(patientId, opts.resourceType, limit) : byPatient.all(patientId, limit);
       return admitAll(rows);
+    },
+    /**
+     * The patient's records of these types, newest clinical date first; with `before`, only those
+     * older than that cursor (a chart page). Quarantined rows are left out, like every listing;
+     * `last` is where the page ended (its oldest row, quarantined or not), null when it was empty.
+     */
+    listByClinicalDate(patientId: string, types: readonly string[], opts: { before?: ClinicalCursor | null; limit: number }): { records: StoredResource[]; last: ClinicalCursor | null; full: boolean } {
+      const limit = Math.max(1, Math.min(100_000, Math.trunc(opts.limit)));
+      const t = JSON.stringify(types);
+      const b = opts.before;
+      const rows = b ? pageByDate.all(patientId, t, b.date, b.date, b.id, limit) : byPatientTypes.all(patientId, t, limit);
+      const end = rows.at(-1);
+      return { records: admitAll(rows), last: end ? { date: end.clinical_date ?? '', id: end.id } : null, full: rows.length === limit };
+    },
+    /** The patient's newest vital-sign Observations (category vital-signs), newest clinical date first. */
+    latestVitalSigns(patientId: string, limit: number): StoredResource[] {
+      return admitAll(vitalSigns.all(patientId, Math.max(1, Math.trunc(limit))));
+    },
+    /** How many live (not deleted) records the patient has, by resource type. */
+    countByType(patientId: string): Map<string, number> {
+      return new Map(typeCounts.all(patientId).map((r) => [r.resource_type, r.n]));
     },
     listByStatus(status: ResourceStatus, limit = 200): StoredResource[] {
       return admitAll(byStatus.all(status, limit));

@@ -93,7 +93,8 @@ const SPECS: Spec[] = [
   },
   { channel: 'drafts.save', user: 'nina', wrongRole: 'bill', patientScoped: true, input: (_h, pid) => ({ key: `vitals-${pid}`, patientId: pid, content: '{"hr":72}' }), audit: [] },
   { channel: 'drafts.list', user: 'nina', wrongRole: 'bill', patientScoped: false, input: () => ({}), audit: [] },
-  { channel: 'drafts.get', user: 'nina', wrongRole: 'bill', patientScoped: false, input: (h) => ({ draftId: draftFor(h, 'u-nurse') }), audit: [] },
+  // A draft's content is the user's unsaved clinical text: reading it back is a PHI read.
+  { channel: 'drafts.get', user: 'nina', wrongRole: 'bill', patientScoped: false, input: (h) => ({ draftId: draftFor(h, 'u-nurse') }), audit: ['read'] },
   { channel: 'drafts.delete', user: 'nina', wrongRole: 'bill', patientScoped: false, input: (h) => ({ draftId: draftFor(h, 'u-nurse') }), audit: [] },
   { channel: 'sync.status', user: 'nina', wrongRole: null, patientScoped: false, input: () => ({}), audit: [] },
   { channel: 'sync.now', user: 'nina', wrongRole: null, patientScoped: false, input: () => ({}), audit: [] },
@@ -103,11 +104,14 @@ const SPECS: Spec[] = [
     wrongRole: 'bill',
     patientScoped: false,
     input: () => ({}),
-    audit: [],
-    // A conflict in another clinician's chart is not even listed.
+    // Both versions of the care-team chart's record are returned: one read of that chart.
+    audit: ['read'],
+    // A conflict in another clinician's chart is not even listed, nor audited as read.
     othersHidden: async (h) => {
+      const mark = h.mark();
       const list = await h.ok('sync.conflicts', {});
       expect(list.map((c) => c.patientId)).not.toContain('p-other');
+      expect(h.since(mark).map((e) => [e.type, e.patientId, e.resourceRefs])).toEqual(list.map((c) => ['read', c.patientId, [`${c.resourceType}/${c.recordId}`]]));
     },
   },
   {

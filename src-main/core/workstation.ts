@@ -21,6 +21,7 @@ import { createDataKeyService } from './crypto/data-keys';
 import type { KeyStore } from './keychain';
 import { SessionManager, sessionPolicy, systemClock, type Clock, type SessionPolicy, type UserSession } from './session';
 import { createSyncEngine } from './sync';
+import { sharedWorkstationScope } from './session/shared-scope';
 import { createServerClient, type ServerClient } from './sync/server-client';
 import { openVault, type Vault } from './vault';
 
@@ -213,6 +214,8 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
       // A break-glass granted offline is unknown to the server: keep that chart on a reconnect
       // until the grant ends here (the session manager ends it, and the next cycle purges it).
       keepCharts: () => sessions.activeBreakGlassPatientIds(),
+      // Shared workstation: the other users' care-team patients stay cached (bounded by IT policy).
+      sharedScope: (syncingUserId) => sharedWorkstationScope({ accounts, sessions, policy, now: clock.now() }, syncingUserId),
     });
     // Every cycle re-reads the care team: hand it to the session in front, so access decisions
     // follow a care-team change without a new login or an explicit sync.now.

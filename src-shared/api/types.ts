@@ -106,7 +106,15 @@ export interface SyncStatus {
   state: SyncState;
   pendingMutations: number;
   conflicts: number;
+  /** When the last sync cycle succeeded (this workstation's clock): an attempt, not the data's age. */
   lastSyncAt: number | null;
+  /**
+   * "Data as of": the SERVER's time at the start of the last pull that ran to its end (epoch ms), or
+   * null before the first complete pull. A failed or cut-off pull never moves it.
+   */
+  dataAsOfAt?: number | null;
+  /** The pull in flight (records received of the total), for a progress bar; null when none runs. */
+  pull?: { done: number; total: number } | null;
   /** A PHI-free reason when state is 'error' or 'offline'. */
   message?: string;
   /**

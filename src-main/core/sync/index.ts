@@ -24,6 +24,7 @@ import { isCertificatePinError } from './pinned-https';
 import { pullChanges, pullHistories, queueHistory, type PullProgress } from './pull';
 import { reconcileScope, type ScopeReport } from './scope';
 import { isDeviceRevoked } from './device-revoked';
+import { usePullStateOf } from './user-pull-state';
 import type { ServerClient } from './server-client';
 import type { SyncStatus } from './status';
 import { LIMITS } from '../../../src-shared/sync/common';
@@ -66,6 +67,8 @@ export interface SyncEngineOptions {
    * know): when the server's scope excludes them their keys go, but their cached chart stays.
    */
   keepCharts?: () => Iterable<string>;
+  /** Patients the other users of this (shared) workstation hold: kept when the user syncing cannot see them. */
+  sharedScope?: (syncingUserId: string) => Iterable<string>;
 }
 
 export interface SyncEngine {
@@ -96,6 +99,11 @@ export interface SyncEngine {
 
 type State = SyncStatus['state'];
 
+const msOrNull = (iso: string | null): number | null => {
+  const t = iso ? Date.parse(iso) : NaN;
+  return Number.isFinite(t) ? t : null;
+};
+
 export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
   const { vault, client } = opts;
   const now = opts.now ?? (() => new Date());
@@ -112,6 +120,7 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
     auditBatch: Math.min(opts.auditBatch ?? 500, LIMITS.auditBatch),
     get signal() { return abort.signal; },
     ...(opts.keepCharts ? { keepCharts: opts.keepCharts } : {}),
+    ...(opts.sharedScope ? { sharedScope: opts.sharedScope } : {}),
   };
 
   let state: State = 'idle';
@@ -164,6 +173,7 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
       ...(message ? { message } : {}),
       pull,
       dataAsOf: vault.kv.getJson<Record<string, string>>(KV.dataAsOf) ?? {},
+      dataAsOfAt: msOrNull(vault.kv.get(KV.lastCompletePullAt)),
       audit: { pending: unpushedAuditCount(ctx), rejected: auditRejection(ctx) },
       skippedRecords: (vault.kv.getJson<unknown[]>(KV.skipped) ?? []).length,
       nextAttemptAt: nextAttemptAt ?? queueRetryAt(),
@@ -213,6 +223,8 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
       waitUntil = drained.waitUntil;
       online = true;
       emit();
+      // The server sends what this user may see: pull from this user's own cursor (shared workstation).
+      usePullStateOf(ctx, client.currentUser()?.id ?? null);
       await pullChanges(ctx, (p) => {
         pull = p;
         emit();

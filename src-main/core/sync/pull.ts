@@ -124,7 +124,9 @@ export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgres
     report.timings[k] += n - t;
     t = n;
   };
-  const startedAt = ctx.now().toISOString();
+  // "Data as of" is the server's clock at this pull's first page (a record changed after it has a
+  // later seq, so it is on a later page of this pull or of the next); our own clock if the server is older.
+  let startedAt: string | null = null;
   const seenPatients = new Set<string>();
   let done = Number(vault.kv.get(KV.pullReceived) ?? '0');
   const memo: KeyMemo = new Map();
@@ -141,6 +143,7 @@ export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgres
     lap('storeMs');
     const page = await next;
     lap('fetchMs');
+    startedAt ??= page.serverTime ?? ctx.now().toISOString();
     if (page.hasMore) {
       next = fetchPage(page.nextCursor);
       // Let the request reach the socket before this page's synchronous work: http writes it on a
@@ -162,11 +165,15 @@ export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgres
     if (!page.hasMore) break;
   }
   lap('storeMs');
-  markDataAsOf(ctx, seenPatients, startedAt);
+  const asOf = startedAt ?? ctx.now().toISOString();
+  vault.transaction(() => {
+    markDataAsOf(ctx, seenPatients, asOf);
+    vault.kv.set(KV.lastCompletePullAt, asOf);
+  });
   return report;
 }
 
-/** "Data as of": the time the last complete pull began, per patient in scope (or seen in it). */
+/** "Data as of": the server time the last complete pull began, per patient in scope (or seen in it). */
 function markDataAsOf(ctx: SyncContext, seen: Set<string>, at: string, withScope = true): void {
   const scope = withScope ? ctx.vault.kv.getJson<{ patientIds: string[] }>(KV.scope)?.patientIds ?? [] : [];
   const map = ctx.vault.kv.getJson<Record<string, string>>(KV.dataAsOf) ?? {};
@@ -207,7 +214,7 @@ export async function pullHistories(ctx: SyncContext): Promise<PullReport> {
   const memo: KeyMemo = new Map();
   for (const patientId of pendingHistory(ctx)) {
     if (ctx.signal?.aborted) return report;
-    const startedAt = ctx.now().toISOString();
+    let startedAt: string | null = null;
     const seen = new Set<string>([patientId]);
     const setCursor = (cursor: string | null): void => {
       const queue = historyQueue(ctx);
@@ -220,6 +227,7 @@ export async function pullHistories(ctx: SyncContext): Promise<PullReport> {
       for (;;) {
         if (ctx.signal?.aborted) return report;
         const page = await ctx.client.pull({ patientId, ...(cursor ? { cursor } : {}), limit: ctx.pullLimit }, { signal: ctx.signal });
+        startedAt ??= page.serverTime ?? ctx.now().toISOString();
         // Only this patient's records belong here (the server filters; we check).
         const mine = page.records.filter((r) => r.envelope.patientId === patientId);
         const { opened, failed } = await openPage(ctx, mine, memo);
@@ -240,7 +248,7 @@ export async function pullHistories(ctx: SyncContext): Promise<PullReport> {
       }
       throw e;
     }
-    markDataAsOf(ctx, seen, startedAt, false);
+    markDataAsOf(ctx, seen, startedAt ?? ctx.now().toISOString(), false);
   }
   return report;
 }

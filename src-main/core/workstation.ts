@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiResult, EhrEvent, LockReason, SyncStatus } from '../../src-shared/api';
+import { isAccessible, patientAccess } from '../../src-shared/access';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import type { Policy } from '../../src-shared/policy';
 import { createBreakGlassAlertQueue, deliverJustifications, type BreakGlassAlertQueue } from './access';
@@ -224,6 +225,14 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
       if (!s || s.user.userId !== scope.userId) return;
       s.careTeam = { careTeam: scope.careTeamPatientIds, restricted: scope.restrictedPatientIds, grants: s.careTeam.grants };
       accounts.saveCareTeam(s.user.userId, s.careTeam);
+    });
+    // A background pull changed charts: tell the renderer which of the front user's patients, so an
+    // open chart is re-read (an audited read) only when it actually changed.
+    engine.onRecordsChanged((patientIds) => {
+      const s = sessions.front;
+      if (!s || s.state === 'locked') return;
+      const visible = patientIds.filter((p) => isAccessible(patientAccess(s.careTeam, p, sessions.activeBreakGlass(s, p) !== null)));
+      if (visible.length) emit({ event: 'records.changed', payload: { patientIds: visible } });
     });
     sync = syncPortFromEngine(engine, syncEmit);
   }

@@ -87,6 +87,11 @@ export interface SyncEngine {
   notifyLocalChange(): void;
   /** The OS says the network changed (e.g. Electron `online`/`offline` events). */
   setNetworkHint(online: boolean): void;
+  /**
+   * A pull changed these patients' cached charts (ids only; raised after the page is stored, never
+   * for a pull that brought nothing new), so an open chart is re-read only when it changed.
+   */
+  onRecordsChanged(cb: (patientIds: string[]) => void): () => void;
   /** The care team / grants / restrictions changed (seen by any cycle, automatic or not). */
   onScope(cb: (s: ScopeChange) => void): () => void;
   /**
@@ -161,6 +166,19 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
     }
   }
 
+  const changedListeners = new Set<(patientIds: string[]) => void>();
+  function raiseChanged(patients: ReadonlySet<string>): void {
+    if (patients.size === 0) return;
+    const ids = [...patients];
+    for (const cb of changedListeners) {
+      try {
+        cb(ids);
+      } catch {
+        // A listener's failure must not fail the sync cycle.
+      }
+    }
+  }
+
   function status(): SyncStatus {
     const conflicts = vault.resources.countByStatus('conflict');
     const last = vault.kv.get(KV.lastSuccessAt);
@@ -225,10 +243,11 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
       emit();
       // The server sends what this user may see: pull from this user's own cursor (shared workstation).
       usePullStateOf(ctx, client.currentUser()?.id ?? null);
-      await pullChanges(ctx, (p) => {
+      const pulled = await pullChanges(ctx, (p) => {
         pull = p;
         emit();
       });
+      raiseChanged(pulled.changedPatients);
       pull = null;
       const audit = await pushAudit(ctx);
       if (audit.rejected) {
@@ -237,7 +256,7 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
       }
       const scope = await reconcileScope(ctx);
       // Newly accessible patients: their older records, pulled by patient to completion.
-      await pullHistories(ctx);
+      raiseChanged((await pullHistories(ctx)).changedPatients);
       raiseScope(scope);
       if (waitUntil === null) vault.kv.set(KV.lastSuccessAt, now().toISOString());
       state = audit.rejected ? 'error' : 'idle';
@@ -360,6 +379,10 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
     onScope(cb) {
       scopeListeners.add(cb);
       return () => scopeListeners.delete(cb);
+    },
+    onRecordsChanged(cb) {
+      changedListeners.add(cb);
+      return () => changedListeners.delete(cb);
     },
     notifyAccessGranted(patientId) {
       if (vault.closed) return;

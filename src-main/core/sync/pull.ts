@@ -25,6 +25,8 @@ export interface PullReport {
   stored: number;
   skipped: number;
   pages: number;
+  /** Patients whose cached chart changed (ids only): an open chart of theirs is re-read, no other. */
+  changedPatients: Set<string>;
   /** Where the time went (ms): waiting for pages, opening envelopes, storing in the vault. */
   timings: { fetchMs: number; openMs: number; storeMs: number };
 }
@@ -108,16 +110,17 @@ async function openPage(ctx: SyncContext, records: PulledRecord[], memo: KeyMemo
  * storage failures abort the page (and keep the cursor).
  */
 function storeRecords(ctx: SyncContext, opened: OpenedRecord[], failed: { recordId: string; code: string }[], report: PullReport, seenPatients: Set<string>): void {
-  const { stored, patients } = applyServerPage(ctx.vault, opened, (recordId, code) => failed.push({ recordId, code }));
+  const { stored, patients, changed } = applyServerPage(ctx.vault, opened, (recordId, code) => failed.push({ recordId, code }));
   report.stored += stored;
   for (const p of patients) seenPatients.add(p);
+  for (const p of changed) report.changedPatients.add(p);
   if (failed.length) noteSkippedMany(ctx, failed);
 }
 
 /** Pulls every page from the saved cursor until the server has no more. Transient errors propagate (cursor kept). */
 export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgress) => void): Promise<PullReport> {
   const { vault } = ctx;
-  const report: PullReport = { received: 0, stored: 0, skipped: 0, pages: 0, timings: { fetchMs: 0, openMs: 0, storeMs: 0 } };
+  const report: PullReport = { received: 0, stored: 0, skipped: 0, pages: 0, changedPatients: new Set(), timings: { fetchMs: 0, openMs: 0, storeMs: 0 } };
   let t = performance.now();
   const lap = (k: keyof PullReport['timings']): void => {
     const n = performance.now();
@@ -210,7 +213,7 @@ export function pendingHistory(ctx: SyncContext): string[] {
  * ended meanwhile (FORBIDDEN) leaves the queue. Transient errors propagate (cursor kept).
  */
 export async function pullHistories(ctx: SyncContext): Promise<PullReport> {
-  const report: PullReport = { received: 0, stored: 0, skipped: 0, pages: 0, timings: { fetchMs: 0, openMs: 0, storeMs: 0 } };
+  const report: PullReport = { received: 0, stored: 0, skipped: 0, pages: 0, changedPatients: new Set(), timings: { fetchMs: 0, openMs: 0, storeMs: 0 } };
   const memo: KeyMemo = new Map();
   for (const patientId of pendingHistory(ctx)) {
     if (ctx.signal?.aborted) return report;

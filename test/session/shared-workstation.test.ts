@@ -114,8 +114,17 @@ describe('two nurses on one workstation', () => {
     await ok(ws.invoke('auth.switchUser', {}));
     const back = await ok<SessionStatus>(ws.invoke('auth.login', NURSE_A));
     expect(back.sessions.map((s) => s.username).sort()).toEqual([NURSE_A.username, NURSE_B.username].sort());
+    const changed: string[][] = [];
+    const off = ws.onEvent((e) => {
+      if (e.event === 'records.changed') changed.push(e.payload.patientIds);
+    });
     await ok(ws.invoke('sync.now', {}));
     expect(await pulledSince('u-nurse', since)).toBe(1);
+    // The open chart (if it is demo-p-0002) is told to refresh; a cycle that brings nothing says nothing.
+    expect(changed).toEqual([['demo-p-0002']]);
+    await ok(ws.invoke('sync.now', {}));
+    expect(changed).toEqual([['demo-p-0002']]);
+    off();
     const records = await ok<RecordView[]>(ws.invoke('records.list', { patientId: 'demo-p-0002' }));
     expect(records.map((r) => r.id)).toContain(doctorRecordId);
     expect((await ok<DraftSummary[]>(ws.invoke('drafts.list', {}))).map((d) => d.key)).toEqual(['vitals:demo-p-0002']);

@@ -14,7 +14,7 @@ import type { ApiResult, EhrEvent, LockReason, SyncStatus } from '../../src-shar
 import { isAccessible, patientAccess } from '../../src-shared/access';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import type { Policy } from '../../src-shared/policy';
-import { createBreakGlassAlertQueue, deliverJustifications, type BreakGlassAlertQueue } from './access';
+import { createBreakGlassAlertQueue, deliverJustifications, privacyPortFromClient, type BreakGlassAlertQueue, type PrivacyPort } from './access';
 import { actorOf, createApi, handlers, syncPortFromEngine, type SyncPort } from './api';
 import { AuditWriter, auditedDataKeys } from './audit';
 import { Authenticator, authServerFromClient, createVaultAccountStore, type Argon2Cost, type AuthServer, type ServerTokens } from './auth';
@@ -51,6 +51,8 @@ export interface WorkstationOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How often the sync engine cycles on its own (default: the engine's 30 s). Tests shorten it. */
   syncIntervalMs?: number;
+  /** Replaces the server's review queue for the privacy.* channels (tests: a fake). */
+  privacy?: PrivacyPort;
   /** Upper bound on close()'s last push (default 3 s); the Electron shell allows longer on quit. */
   closeFlushMs?: number;
 }
@@ -248,7 +250,8 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
   }
   sync?.start?.();
 
-  const api = createApi({ vault, sessions, auth, accounts, audit, policy, clock, server, sync, emit }, handlers);
+  const privacy = opts.privacy ?? (client && clientAuth ? privacyPortFromClient(client, clientAuth) : null);
+  const api = createApi({ vault, sessions, auth, accounts, audit, policy, clock, server, sync, privacy, emit }, handlers);
 
   return {
     invoke: (channel, input) => api.invoke(channel, input),

@@ -2,7 +2,7 @@
  * What the API returns. Plain JSON-serialisable shapes (they cross Electron's structured clone),
  * timestamps as epoch milliseconds. These are the only shapes PHI crosses the bridge in.
  */
-import type { Patient, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Patient, Resource } from '@medplum/fhirtypes';
 import type { Role, PatientAccess } from '../access';
 import type { BreakGlassReason } from '../policy';
 import type { RecordType } from './schemas';
@@ -198,3 +198,13 @@ export interface ExportResult {
   /** A FHIR R4 Bundle (collection) of the patient and the chosen records. */
   bundle: { resourceType: 'Bundle'; type: 'collection'; entry: Array<{ resource: Resource }> };
 }
+
+/** privacy.export: an item's audit trail and dispositions as FHIR R4 AuditEvents. */
+export interface AuditEventBundle {
+  resourceType: 'Bundle';
+  type: 'collection';
+  entry: Array<{ resource: AuditEvent }>;
+}
+
+/** The privacy officer's review queue, as the server sends it (src-shared/sync/privacy.ts). */
+export type { DispositionRecord, EpisodeRead, ReviewEpisode, ReviewItem, ReviewSubject, Disposition } from '../sync/privacy';

@@ -134,6 +134,21 @@ const SPECS: Spec[] = [
   { channel: 'breakGlass.active', user: 'nina', wrongRole: null, patientScoped: false, input: () => ({}), audit: [] },
   { channel: 'audit.list', user: 'pat', wrongRole: 'phil', patientScoped: false, input: () => ({ limit: 5 }), audit: [] },
   { channel: 'audit.verify', user: 'pat', wrongRole: 'nina', patientScoped: false, input: () => ({}), audit: [] },
+  // The privacy officer's clinic-wide queue (on the server): privacy_officer only, not even admin.
+  // One search entry per patient listed; the episode a read; a disposition or account change a privacy-review.
+  { channel: 'privacy.queue', user: 'pat', wrongRole: 'ada', patientScoped: false, input: () => ({}), audit: ['search', 'search'] },
+  { channel: 'privacy.episode', user: 'pat', wrongRole: 'ada', patientScoped: false, input: () => ({ subject: 'break-glass', id: 'g-other' }), audit: ['read'] },
+  {
+    channel: 'privacy.dispose',
+    user: 'pat',
+    wrongRole: 'nina',
+    patientScoped: false,
+    input: () => ({ subject: 'break-glass', id: 'g-other', disposition: 'appropriate', note: `Appropriate; ${'ED admission'}` }),
+    audit: ['privacy-review'],
+  },
+  { channel: 'privacy.export', user: 'pat', wrongRole: 'phil', patientScoped: false, input: () => ({ subject: 'break-glass', id: 'g-other' }), audit: ['export'] },
+  { channel: 'privacy.suspendUser', user: 'pat', wrongRole: 'ada', patientScoped: false, input: () => ({ userId: 'u-phys2', note: 'under review' }), audit: ['privacy-review'] },
+  { channel: 'privacy.reinstateUser', user: 'pat', wrongRole: 'ada', patientScoped: false, input: () => ({ userId: 'u-phys2', note: 'reviewed, fine' }), audit: ['privacy-review'] },
   { channel: 'print.chart', user: 'phil', wrongRole: 'bill', patientScoped: true, input: (_h, pid) => ({ patientId: pid }), audit: ['print'] },
   { channel: 'export.chart', user: 'phil', wrongRole: 'bill', patientScoped: true, input: (_h, pid) => ({ patientId: pid }), audit: ['export'] },
   { channel: 'users.list', user: 'ada', wrongRole: 'nina', patientScoped: false, input: () => ({}), audit: [] },
@@ -306,5 +321,34 @@ describe('public channels', () => {
   it('no canary PHI in any event sent to the renderer during the whole matrix', () => {
     for (const e of events) expect(containsCanary(e.payload)).toBeNull();
     expect(CANARY_STRINGS.length).toBeGreaterThan(0);
+  });
+});
+
+describe('privacy console channels', () => {
+  it("go to the server as the officer in front (its tokens), and say OFFLINE plainly after an offline sign-in", async () => {
+    await asUser('pat');
+    const before = h.privacy.calls.length;
+    await h.ok('privacy.queue', { open: true });
+    expect(h.privacy.calls.slice(before)).toEqual([['queue', 'access-u-priv']]);
+    await h.ok('auth.logout', {});
+    h.server.online = false;
+    try {
+      await h.login('pat');
+      await expectRefused('privacy.queue', {}, 'OFFLINE');
+      await expectRefused('privacy.dispose', { subject: 'alert', id: 'a1', disposition: 'follow-up', note: 'x' }, 'OFFLINE');
+    } finally {
+      await h.ok('auth.logout', {});
+      h.server.online = true;
+    }
+  });
+
+  it('refuse a disposition outside the three codes, an empty note, or an id that is not an id, before calling the server', async () => {
+    await asUser('pat');
+    const before = h.privacy.calls.length;
+    await expectRefused('privacy.dispose', { subject: 'break-glass', id: 'g-1', disposition: 'fine', note: 'x' }, 'INVALID');
+    await expectRefused('privacy.dispose', { subject: 'break-glass', id: 'g-1', disposition: 'appropriate', note: '   ' }, 'INVALID');
+    await expectRefused('privacy.episode', { subject: 'break-glass', id: "g'; DROP TABLE alerts;--" }, 'INVALID');
+    await expectRefused('privacy.dispose', { subject: 'break-glass', id: 'g-1', disposition: 'appropriate', note: 'x'.repeat(3000) }, 'TOO_LARGE');
+    expect(h.privacy.calls.length).toBe(before);
   });
 });

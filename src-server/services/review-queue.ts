@@ -131,19 +131,26 @@ function windowOf(item: ReviewItem, now: Date): { from: string; to: string } | n
   return { from: new Date(Date.parse(item.raisedAt) - 3600_000).toISOString(), to: item.raisedAt };
 }
 
+/**
+ * Workstation clocks are not the server's: a device's audit times may drift by minutes, so its
+ * entries are matched to the window with this allowance either side (the server's own are not).
+ */
+const DEVICE_CLOCK_SKEW_MS = 5 * 60_000;
+
 /** Every record the item's user read (of its patient, when it names one) inside the window. */
 export async function episodeReads(sql: Sql, item: ReviewItem, now: Date): Promise<EpisodeRead[]> {
   const w = windowOf(item, now);
   if (!w) return [];
   const patient = item.patientId;
+  const skewed = (iso: string, sign: 1 | -1): Date => new Date(Date.parse(iso) + sign * DEVICE_CLOCK_SKEW_MS);
   const rows = await sql.query<{ source: 'device' | 'server'; at: Date; type: string; action: string; device_id: string | null; refs: unknown }>(
     `SELECT 'device' AS source, at, type, action, device_id, entry->'resourceRefs' AS refs FROM device_audit
-      WHERE user_id = $1 AND ($2::text IS NULL OR patient_id = $2) AND at >= $3 AND at <= $4 AND action = 'R'
+      WHERE user_id = $1 AND ($2::text IS NULL OR patient_id = $2) AND at >= $5 AND at <= $6 AND action = 'R'
      UNION ALL
      SELECT 'server' AS source, at, type, action, device_id, NULL::jsonb AS refs FROM server_audit
       WHERE user_id = $1 AND ($2::text IS NULL OR patient_id = $2) AND at >= $3 AND at <= $4 AND action = 'R' AND patient_id IS NOT NULL
      ORDER BY at LIMIT 1000`,
-    [item.userId, patient, new Date(w.from), new Date(w.to)],
+    [item.userId, patient, new Date(w.from), new Date(w.to), skewed(w.from, -1), skewed(w.to, 1)],
   );
   return rows.map((r) => ({
     source: r.source, at: iso(r.at)!, type: r.type, action: r.action, deviceId: r.device_id,

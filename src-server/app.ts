@@ -13,6 +13,7 @@ import { auditRoutes } from './routes/audit';
 import { breakGlassRoutes } from './routes/break-glass';
 import { adminRoutes } from './routes/admin';
 import { privacyRoutes } from './routes/privacy';
+import { privacyQueueRoutes } from './routes/privacy-queue';
 import { healthRoutes } from './routes/health';
 
 export async function buildApp(ctx: ServerContext, tls: TlsMaterial): Promise<FastifyInstance> {
@@ -33,7 +34,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial): Promise<Fa
     void reply.header('cache-control', 'no-store');
     return payload;
   });
-  for (const plugin of [healthRoutes, authRoutes, deviceRoutes, syncRoutes, keyRoutes, auditRoutes, breakGlassRoutes, adminRoutes, privacyRoutes]) {
+  for (const plugin of [healthRoutes, authRoutes, deviceRoutes, syncRoutes, keyRoutes, auditRoutes, breakGlassRoutes, adminRoutes, privacyRoutes, privacyQueueRoutes]) {
     await app.register(plugin(ctx));
   }
   return app;

@@ -31,6 +31,12 @@ export const PolicySchema = z
     breakGlassMinutes: z.number().int().min(5).max(240).default(60),
     breakGlassReasons: z.array(z.enum(BREAK_GLASS_REASONS)).min(1).default(['ETREAT', 'BTG']),
     breakGlassMinJustificationChars: z.number().int().min(10).max(500).default(20),
+    /**
+     * Shared workstation: how many users' care-team scopes the vault keeps at once (the most recent
+     * sign-ins within the offline-login window), so a colleague switching in needs no re-pull. Their
+     * charts are cached together; every read is still checked per user. 1 = one user's scope only.
+     */
+    sharedWorkstationUsers: z.number().int().min(1).max(50).default(8),
     /** Desktop shell: false stops the app's own update checks (IT deploys every version itself). Absent = on. */
     autoUpdate: z.boolean().optional(),
   })

@@ -11,9 +11,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiResult, EhrEvent, LockReason, SyncStatus } from '../../src-shared/api';
+import { isAccessible, patientAccess } from '../../src-shared/access';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import type { Policy } from '../../src-shared/policy';
-import { createBreakGlassAlertQueue, deliverJustifications, type BreakGlassAlertQueue } from './access';
+import { createBreakGlassAlertQueue, deliverJustifications, privacyPortFromClient, type BreakGlassAlertQueue, type PrivacyPort } from './access';
 import { actorOf, createApi, handlers, syncPortFromEngine, type SyncPort } from './api';
 import { AuditWriter, auditedDataKeys } from './audit';
 import { Authenticator, authServerFromClient, createVaultAccountStore, type Argon2Cost, type AuthServer, type ServerTokens } from './auth';
@@ -21,6 +22,7 @@ import { createDataKeyService } from './crypto/data-keys';
 import type { KeyStore } from './keychain';
 import { SessionManager, sessionPolicy, systemClock, type Clock, type SessionPolicy, type UserSession } from './session';
 import { createSyncEngine } from './sync';
+import { sharedWorkstationScope } from './session/shared-scope';
 import { createServerClient, type ServerClient } from './sync/server-client';
 import { openVault, type Vault } from './vault';
 
@@ -49,6 +51,8 @@ export interface WorkstationOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How often the sync engine cycles on its own (default: the engine's 30 s). Tests shorten it. */
   syncIntervalMs?: number;
+  /** Replaces the server's review queue for the privacy.* channels (tests: a fake). */
+  privacy?: PrivacyPort;
   /** Upper bound on close()'s last push (default 3 s); the Electron shell allows longer on quit. */
   closeFlushMs?: number;
 }
@@ -213,6 +217,8 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
       // A break-glass granted offline is unknown to the server: keep that chart on a reconnect
       // until the grant ends here (the session manager ends it, and the next cycle purges it).
       keepCharts: () => sessions.activeBreakGlassPatientIds(),
+      // Shared workstation: the other users' care-team patients stay cached (bounded by IT policy).
+      sharedScope: (syncingUserId) => sharedWorkstationScope({ accounts, sessions, policy, now: clock.now() }, syncingUserId),
     });
     // Every cycle re-reads the care team: hand it to the session in front, so access decisions
     // follow a care-team change without a new login or an explicit sync.now.
@@ -221,6 +227,14 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
       if (!s || s.user.userId !== scope.userId) return;
       s.careTeam = { careTeam: scope.careTeamPatientIds, restricted: scope.restrictedPatientIds, grants: s.careTeam.grants };
       accounts.saveCareTeam(s.user.userId, s.careTeam);
+    });
+    // A background pull changed charts: tell the renderer which of the front user's patients, so an
+    // open chart is re-read (an audited read) only when it actually changed.
+    engine.onRecordsChanged((patientIds) => {
+      const s = sessions.front;
+      if (!s || s.state === 'locked') return;
+      const visible = patientIds.filter((p) => isAccessible(patientAccess(s.careTeam, p, sessions.activeBreakGlass(s, p) !== null)));
+      if (visible.length) emit({ event: 'records.changed', payload: { patientIds: visible } });
     });
     sync = syncPortFromEngine(engine, syncEmit);
   }
@@ -236,7 +250,8 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
   }
   sync?.start?.();
 
-  const api = createApi({ vault, sessions, auth, accounts, audit, policy, clock, server, sync, emit }, handlers);
+  const privacy = opts.privacy ?? (client && clientAuth ? privacyPortFromClient(client, clientAuth) : null);
+  const api = createApi({ vault, sessions, auth, accounts, audit, policy, clock, server, sync, privacy, emit }, handlers);
 
   return {
     invoke: (channel, input) => api.invoke(channel, input),

@@ -6,6 +6,7 @@
  */
 import type { AppContext } from './context';
 import { runBeforeLock } from './before-lock';
+import { reloadChart } from './patient-actions';
 import type { SessionStatus } from '../../src-shared/api/types';
 
 export async function login(ctx: AppContext, username: string, password: string): Promise<SessionStatus> {
@@ -28,6 +29,19 @@ export async function logout(ctx: AppContext): Promise<void> {
   ctx.store.getState().signedOut();
   const status = await ctx.client.call('auth.logout', {});
   ctx.store.getState().applyStatus(status);
+}
+
+/**
+ * "Switch user" on the lock screen: the locked session stays in the background (its drafts and
+ * grants kept), the store drops everything of it, and the sign-in screen lets a colleague in (or
+ * back: signing in again resumes a waiting session, with no new download).
+ */
+export async function switchUser(ctx: AppContext): Promise<SessionStatus> {
+  await runBeforeLock();
+  ctx.store.getState().signedOut();
+  const status = await ctx.client.call('auth.switchUser', {});
+  ctx.store.getState().applyStatus(status);
+  return status;
 }
 
 export async function lockNow(ctx: AppContext): Promise<void> {
@@ -61,6 +75,12 @@ export function wireSessionEvents(ctx: AppContext): () => void {
     client.on('session.locked', ({ reason }) => store.getState().locked(reason)),
     client.on('session.unlocked', () => void refreshStatus(ctx).catch(() => undefined)),
     client.on('sync.status', (status) => store.getState().syncStatus(status)),
+    // A background sync changed an open chart: re-read it (one audited read, only when it changed).
+    client.on('records.changed', ({ patientIds }) => {
+      const s = store.getState();
+      if (s.lock === 'locked' || !s.user || !s.patientId || !patientIds.includes(s.patientId)) return;
+      void reloadChart(ctx).catch(() => undefined);
+    }),
     client.on('breakGlass.expiring', () => store.getState().setNotice('Emergency access ends soon.')),
     client.on('breakGlass.expired', ({ patientId }) => {
       const s = store.getState();

@@ -8,7 +8,7 @@ import { useApp, useEhr } from './app-context';
 import { lockNow, logout } from '../actions/session-actions';
 import { reloadChart } from '../actions/patient-actions';
 import { refreshSync } from '../actions/sync-actions';
-import { canReadAudit, canSearchPatients } from './permissions';
+import { canReadAudit, canReviewPrivacy, canSearchPatients } from './permissions';
 import { BreakGlassBanners, LockWarningBanner, NoticeBanner } from '../components/Banners';
 import { BreakGlassDialog } from '../components/BreakGlassDialog';
 import { StatusBar } from '../components/StatusBar';
@@ -19,6 +19,7 @@ import { NoteScreen } from '../screens/NoteScreen';
 import { ConflictsScreen } from '../screens/ConflictsScreen';
 import { AuditScreen } from '../screens/AuditScreen';
 import { PrintScreen } from '../screens/PrintScreen';
+import { PrivacyScreen } from '../screens/PrivacyScreen';
 import type { Screen } from '../state/nav-slice';
 
 const SCREENS: Record<Screen, () => React.JSX.Element> = {
@@ -29,6 +30,7 @@ const SCREENS: Record<Screen, () => React.JSX.Element> = {
   conflicts: ConflictsScreen,
   audit: AuditScreen,
   print: PrintScreen,
+  privacy: PrivacyScreen,
 };
 
 function NavButton({ screen, label }: { screen: Screen; label: string }) {
@@ -69,6 +71,7 @@ export function Shell() {
           {canSearchPatients(roles) && <NavButton screen="patients" label="Patients" />}
           <NavButton screen="conflicts" label="Conflicts" />
           {canReadAudit(roles) && <NavButton screen="audit" label="Audit" />}
+          {canReviewPrivacy(roles) && <NavButton screen="privacy" label="Privacy review" />}
         </nav>
         <span className="spacer" />
         <span data-testid="user">{user?.displayName} ({roles.join(', ')})</span>

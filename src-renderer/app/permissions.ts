@@ -15,6 +15,8 @@ export const canWriteNotes = (roles: readonly Role[]): boolean =>
   rolesAllow(roles, { resourceType: 'DocumentReference', interaction: 'c', resource: { resourceType: 'DocumentReference' } });
 export const canPrint = (roles: readonly Role[]): boolean => hasCapability(roles, 'chart:print-export');
 export const canReadAudit = (roles: readonly Role[]): boolean => hasCapability(roles, 'audit:read');
+/** The clinic-wide review queue (privacy officer only; main and the server refuse anyone else). */
+export const canReviewPrivacy = (roles: readonly Role[]): boolean => hasCapability(roles, 'break-glass:review');
 export const canSearchPatients = (roles: readonly Role[]): boolean =>
   rolesAllow(roles, { resourceType: 'Patient', interaction: 's' });
 

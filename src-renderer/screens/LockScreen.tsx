@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { useApp, useEhr } from '../app/app-context';
-import { logout, unlock } from '../actions/session-actions';
+import { logout, switchUser, unlock } from '../actions/session-actions';
 import { useAsyncAction } from '../components/useAsyncAction';
 
 const REASONS: Record<string, string> = {
@@ -44,6 +44,7 @@ export function LockScreen() {
         </div>
         <div className="row">
           <button className="primary" type="submit" disabled={busy}>Unlock</button>
+          <button type="button" onClick={() => void switchUser(ctx).catch(() => undefined)}>Switch user</button>
           <button type="button" onClick={() => void logout(ctx)}>Sign out</button>
         </div>
       </form>

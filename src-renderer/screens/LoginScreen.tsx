@@ -14,6 +14,7 @@ const CONNECTION_TEXT = {
 export function LoginScreen() {
   const ctx = useApp();
   const connection = useEhr((s) => (!s.syncKnown ? 'unknown' : isOnline(s.sync) ? 'online' : 'offline'));
+  const waiting = useEhr((s) => s.waitingSessions);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const doLogin = useCallback((u: string, p: string) => login(ctx, u, p), [ctx]);
@@ -33,6 +34,16 @@ export function LoginScreen() {
           {CONNECTION_TEXT[connection]}
         </p>
         {error && <p className="form-error" role="alert">{error}</p>}
+        {waiting.length > 0 && (
+          <div className="field" data-testid="waiting-sessions">
+            <span>Signed in here (locked): choose yourself, then enter your password</span>
+            <div className="row">
+              {waiting.map((w) => (
+                <button key={w.userId} type="button" aria-pressed={username === w.username} onClick={() => setUsername(w.username)}>{w.displayName}</button>
+              ))}
+            </div>
+          </div>
+        )}
         <div className="field">
           <label htmlFor="username">Username</label>
           <input id="username" autoComplete="username" autoFocus value={username} onChange={(e) => setUsername(e.target.value)} required />

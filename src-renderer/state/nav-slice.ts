@@ -7,7 +7,7 @@
 import type { StateCreator } from 'zustand';
 import type { EhrState } from './store';
 
-export type Screen = 'patients' | 'chart' | 'vitals' | 'note' | 'conflicts' | 'audit' | 'print';
+export type Screen = 'patients' | 'chart' | 'vitals' | 'note' | 'conflicts' | 'audit' | 'print' | 'privacy';
 
 export interface NavSlice {
   screen: Screen;

@@ -19,7 +19,7 @@
  */
 import type { StateCreator } from 'zustand';
 import type { EhrState } from './store';
-import type { AuditRow, ChartView, ConflictView, PatientRow } from './phi-types';
+import type { AuditRow, ChartView, ConflictView, PatientRow, ReviewEpisodeView, ReviewQueueRow } from './phi-types';
 
 export interface PhiData {
   myPatients: PatientRow[];
@@ -32,6 +32,9 @@ export interface PhiData {
   amendText: string;
   conflicts: ConflictView[];
   audit: AuditRow[];
+  /** The privacy officer's clinic-wide queue and the episode open in it (justifications, who read what). */
+  reviewQueue: ReviewQueueRow[];
+  reviewEpisode: ReviewEpisodeView | null;
 }
 
 export interface PatientSlice extends PhiData {
@@ -54,6 +57,8 @@ export const emptyPhi = (): PhiData => ({
   amendText: '',
   conflicts: [],
   audit: [],
+  reviewQueue: [],
+  reviewEpisode: null,
 });
 
 export const createPatientSlice: StateCreator<EhrState, [], [], PatientSlice> = (set, get) => ({

@@ -30,6 +30,8 @@ export interface SessionSlice {
   coreOffsetMs: number;
   lockTimeoutMinutes: number;
   lockWarningSeconds: number;
+  /** Users with a session waiting on this workstation (locked in the background): names only, no PHI. */
+  waitingSessions: Array<{ userId: string; username: string; displayName: string }>;
   signedIn(user: SessionUser): void;
   /** Mirror main's view of the session (after login, unlock, or a session.changed event). */
   applyStatus(status: SessionStatus): void;
@@ -53,9 +55,16 @@ export const createSessionSlice: StateCreator<EhrState, [], [], SessionSlice> = 
   coreOffsetMs: 0,
   lockTimeoutMinutes: 15,
   lockWarningSeconds: 60,
+  waitingSessions: [],
   signedIn: (user) => set({ user, lock: 'open', lockAt: null, lockReason: null }),
   applyStatus: (status) => {
     const s = get();
+    const front = status.user?.userId ?? null;
+    set({
+      waitingSessions: (status.sessions ?? [])
+        .filter((x) => x.userId !== front)
+        .map(({ userId, username, displayName }) => ({ userId, username, displayName })),
+    });
     if (status.state === 'none' || !status.user) {
       if (s.user) s.signedOut();
       return;

@@ -3,7 +3,7 @@
  * never edit an applied one. Tables named in AUDIT_TABLES are append-only twice over: a trigger
  * refuses UPDATE/DELETE on both engines, and the application role is never granted them.
  */
-export const AUDIT_TABLES = ['server_audit', 'device_audit'] as const;
+export const AUDIT_TABLES = ['server_audit', 'device_audit', 'review_dispositions'] as const;
 
 export const MIGRATIONS: readonly string[] = [
   /* 1: identity */ `
@@ -110,5 +110,14 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO access_events (user_id, patient_id, device_id, source, kind, at, reported_at)
     SELECT user_id, patient_id, device_id, 'device', 'read', received_at, at FROM device_audit
      WHERE type = 'read' AND action = 'R' AND outcome = 'success' AND patient_id IS NOT NULL AND user_id IS NOT NULL;
+  `,
+  /* 6: the privacy officer's dispositions, append-only (a review is never edited: a new one is added) */ `
+  CREATE TABLE review_dispositions (
+    id bigserial PRIMARY KEY, subject text NOT NULL, subject_id text NOT NULL,
+    disposition text NOT NULL CHECK (disposition IN ('appropriate', 'inappropriate', 'follow-up')),
+    note_sealed text NOT NULL, reviewer_id text NOT NULL, patient_id text, at timestamptz NOT NULL DEFAULT now()
+  );
+  CREATE INDEX review_dispositions_subject ON review_dispositions(subject, subject_id, id);
+  CREATE TRIGGER review_dispositions_append_only BEFORE UPDATE OR DELETE ON review_dispositions FOR EACH ROW EXECUTE FUNCTION ehr_append_only();
   `,
 ];

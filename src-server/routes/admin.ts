@@ -64,6 +64,20 @@ export function adminRoutes(ctx: ServerContext) {
       return userById(ctx.db, params.userId!, ctx.now());
     }, { roles: ['admin', 'privacy_officer'] });
 
+    // The privacy officer suspends an account pending review (an access-rate alert, a break-glass
+    // found inappropriate); reinstate lifts it. The reason is stored, the change audited.
+    defineRoute(app, ctx, ROUTES.suspendUser, async ({ body, params, principal }) => {
+      const updated = await ctx.db.query("UPDATE users SET status = 'suspended', status_reason = $2 WHERE id = $1 AND status <> 'disabled' RETURNING id", [
+        // A fixed reason naming the officer: the note is free text (it may quote clinical context) and
+        // belongs with the review's disposition, sealed — never in a column shown on every user list.
+        params.userId, `suspended pending privacy review by ${principal.userId}`,
+      ]);
+      void body;
+      if (!updated.length) throw new EhrError(ErrorCode.NOT_FOUND, 'No such user.', { userId: params.userId! });
+      await writeAudit(ctx.db, { type: 'account-suspended', action: 'U', outcome: 'success', severity: 'high', userId: principal.userId, detail: { targetUserId: params.userId! } });
+      return userById(ctx.db, params.userId!, ctx.now());
+    }, { roles: ['admin', 'privacy_officer'] });
+
     defineRoute(app, ctx, ROUTES.listCareTeams, async () => {
       const teams = await ctx.db.query<{ id: string; name: string }>('SELECT id, name FROM care_teams ORDER BY id');
       const members = await ctx.db.query<{ team_id: string; user_id: string }>('SELECT team_id, user_id FROM care_team_members');

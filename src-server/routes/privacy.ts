@@ -16,7 +16,8 @@ const iso = (d: Date | string | null): string | null => (d ? new Date(d).toISOSt
 
 type Query = z.output<typeof AuditQuerySchema>;
 
-async function queryAudit(ctx: ServerContext, q: Query): Promise<AuditRow[]> {
+/** The audit query of the privacy routes; `extra` narrows to one type and one detail.subjectId (the review queue's export). */
+export async function queryAudit(ctx: ServerContext, q: Query, extra: { type?: string; subjectId?: string } = {}): Promise<AuditRow[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (clause: (n: string) => string, v: unknown) => {
@@ -27,6 +28,8 @@ async function queryAudit(ctx: ServerContext, q: Query): Promise<AuditRow[]> {
   if (q.userId) add((n) => `user_id = ${n}`, q.userId);
   if (q.from) add((n) => `at >= ${n}`, new Date(q.from));
   if (q.to) add((n) => `at < ${n}`, new Date(q.to));
+  if (extra.type) add((n) => `type = ${n}`, extra.type);
+  if (extra.subjectId) add((n) => `detail->>'subjectId' = ${n}`, extra.subjectId);
   const cond = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const parts: string[] = [];
   if (q.source !== 'device') {
@@ -50,6 +53,52 @@ interface AlertRow {
   id: string; kind: Alert['kind']; severity: Alert['severity']; user_id: string | null; patient_id: string | null;
   detail: Alert['detail']; created_at: Date; acknowledged_at: Date | null; acknowledged_by: string | null; note_sealed: string | null;
 }
+
+/**
+ * Offline grants: every device-raised break-glass alert, with the justification the workstation
+ * delivered afterwards (null while it has not arrived), plus delivered justifications whose entry
+ * ingest matched to an online grant (no alert of their own). Reviewed through the alert's ack.
+ */
+interface OfflineRow {
+  alert_id: string | null; severity: 'medium' | 'high' | null; user_id: string | null; patient_id: string | null;
+  detail: Alert['detail'] | null; acknowledged_at: Date | null; acknowledged_by: string | null; note_sealed: string | null;
+  j_device_id: string | null; j_seq: string | number | null; j_reason: string | null; j_correlation_id: string | null;
+  justification_sealed: string | null; received_at: Date | null; entry_at: Date | null;
+}
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const toOffline = (ctx: ServerContext, r: OfflineRow): OfflineBreakGlassReview => {
+  const d = r.detail ?? {};
+  const deviceId = r.j_device_id ?? str(d.deviceId) ?? '';
+  const seq = Number(r.j_seq ?? d.seq ?? 0);
+  return {
+    alertId: r.alert_id, deviceId, seq, correlationId: str(d.correlationId) ?? r.j_correlation_id,
+    patientId: r.patient_id, userId: r.user_id, reason: str(d.reason) ?? r.j_reason ?? 'unknown', severity: r.severity,
+    justification: r.justification_sealed ? openText(ctx.notesKey, r.justification_sealed, deviceJustificationAad(deviceId, seq)) : null,
+    justificationReceivedAt: iso(r.received_at), startedAt: str(d.startedAt) ?? iso(r.entry_at), endedAt: str(d.endedAt),
+    reviewedAt: iso(r.acknowledged_at), reviewedBy: r.acknowledged_by,
+    reviewNote: r.note_sealed && r.alert_id ? openText(ctx.notesKey, r.note_sealed, reviewAad(r.alert_id)) : null,
+  };
+};
+export const listOfflineGrants = async (ctx: ServerContext): Promise<OfflineBreakGlassReview[]> => {
+  const alerted = await ctx.db.query<OfflineRow>(
+    `SELECT a.id AS alert_id, a.severity, a.user_id, a.patient_id, a.detail, a.acknowledged_at, a.acknowledged_by, a.note_sealed,
+            j.device_id AS j_device_id, j.seq AS j_seq, j.reason AS j_reason, j.correlation_id AS j_correlation_id,
+            j.justification_sealed, j.received_at, NULL::timestamptz AS entry_at
+       FROM alerts a
+       LEFT JOIN device_break_glass_justifications j ON j.device_id = a.detail->>'deviceId' AND j.seq::text = a.detail->>'seq'
+      WHERE a.kind = 'break-glass' AND a.detail->>'source' = 'device'
+      ORDER BY a.created_at DESC, a.id DESC LIMIT 500`,
+  );
+  const unalerted = await ctx.db.query<OfflineRow>(
+    `SELECT NULL AS alert_id, NULL AS severity, j.user_id, j.patient_id, NULL::jsonb AS detail, NULL::timestamptz AS acknowledged_at,
+            NULL AS acknowledged_by, NULL AS note_sealed, j.device_id AS j_device_id, j.seq AS j_seq, j.reason AS j_reason,
+            j.correlation_id AS j_correlation_id, j.justification_sealed, j.received_at, d.at AS entry_at
+       FROM device_break_glass_justifications j
+       LEFT JOIN device_audit d ON d.device_id = j.device_id AND d.seq = j.seq
+      WHERE j.alert_id IS NULL ORDER BY j.received_at DESC LIMIT 500`,
+  );
+  return [...alerted, ...unalerted].map((r) => toOffline(ctx, r));
+};
 
 export function privacyRoutes(ctx: ServerContext) {
   const officer = { roles: ['privacy_officer', 'admin'] as const };
@@ -109,57 +158,11 @@ export function privacyRoutes(ctx: ServerContext) {
       reviewNote: g.review_note_sealed ? openText(ctx.notesKey, g.review_note_sealed, reviewAad(g.id)) : null,
     });
 
-    /**
-     * Offline grants: every device-raised break-glass alert, with the justification the workstation
-     * delivered afterwards (null while it has not arrived), plus delivered justifications whose entry
-     * ingest matched to an online grant (no alert of their own). Reviewed through the alert's ack.
-     */
-    interface OfflineRow {
-      alert_id: string | null; severity: 'medium' | 'high' | null; user_id: string | null; patient_id: string | null;
-      detail: Alert['detail'] | null; acknowledged_at: Date | null; acknowledged_by: string | null; note_sealed: string | null;
-      j_device_id: string | null; j_seq: string | number | null; j_reason: string | null; j_correlation_id: string | null;
-      justification_sealed: string | null; received_at: Date | null; entry_at: Date | null;
-    }
-    const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-    const toOffline = (r: OfflineRow): OfflineBreakGlassReview => {
-      const d = r.detail ?? {};
-      const deviceId = r.j_device_id ?? str(d.deviceId) ?? '';
-      const seq = Number(r.j_seq ?? d.seq ?? 0);
-      return {
-        alertId: r.alert_id, deviceId, seq, correlationId: str(d.correlationId) ?? r.j_correlation_id,
-        patientId: r.patient_id, userId: r.user_id, reason: str(d.reason) ?? r.j_reason ?? 'unknown', severity: r.severity,
-        justification: r.justification_sealed ? openText(ctx.notesKey, r.justification_sealed, deviceJustificationAad(deviceId, seq)) : null,
-        justificationReceivedAt: iso(r.received_at), startedAt: str(d.startedAt) ?? iso(r.entry_at), endedAt: str(d.endedAt),
-        reviewedAt: iso(r.acknowledged_at), reviewedBy: r.acknowledged_by,
-        reviewNote: r.note_sealed && r.alert_id ? openText(ctx.notesKey, r.note_sealed, reviewAad(r.alert_id)) : null,
-      };
-    };
-    const offlineGrants = async (): Promise<OfflineBreakGlassReview[]> => {
-      const alerted = await ctx.db.query<OfflineRow>(
-        `SELECT a.id AS alert_id, a.severity, a.user_id, a.patient_id, a.detail, a.acknowledged_at, a.acknowledged_by, a.note_sealed,
-                j.device_id AS j_device_id, j.seq AS j_seq, j.reason AS j_reason, j.correlation_id AS j_correlation_id,
-                j.justification_sealed, j.received_at, NULL::timestamptz AS entry_at
-           FROM alerts a
-           LEFT JOIN device_break_glass_justifications j ON j.device_id = a.detail->>'deviceId' AND j.seq::text = a.detail->>'seq'
-          WHERE a.kind = 'break-glass' AND a.detail->>'source' = 'device'
-          ORDER BY a.created_at DESC, a.id DESC LIMIT 500`,
-      );
-      const unalerted = await ctx.db.query<OfflineRow>(
-        `SELECT NULL AS alert_id, NULL AS severity, j.user_id, j.patient_id, NULL::jsonb AS detail, NULL::timestamptz AS acknowledged_at,
-                NULL AS acknowledged_by, NULL AS note_sealed, j.device_id AS j_device_id, j.seq AS j_seq, j.reason AS j_reason,
-                j.correlation_id AS j_correlation_id, j.justification_sealed, j.received_at, d.at AS entry_at
-           FROM device_break_glass_justifications j
-           LEFT JOIN device_audit d ON d.device_id = j.device_id AND d.seq = j.seq
-          WHERE j.alert_id IS NULL ORDER BY j.received_at DESC LIMIT 500`,
-      );
-      return [...alerted, ...unalerted].map(toOffline);
-    };
-
     defineRoute(app, ctx, ROUTES.listBreakGlass, async ({ principal, correlationId }) => {
       await audited('break-glass-list', principal.userId, correlationId);
       return {
         grants: (await ctx.db.query<GrantRow>('SELECT * FROM break_glass_grants ORDER BY starts_at DESC LIMIT 500')).map(toReview),
-        offline: await offlineGrants(),
+        offline: await listOfflineGrants(ctx),
       };
     }, { roles: ['privacy_officer'] });
 

@@ -69,7 +69,7 @@ export function syncRoutes(ctx: ServerContext) {
       const nextCursor = page.lastSeq ? encodeCursor(page.lastSeq, page.hasMore ? total : null) : (query.cursor ? encodeCursor(after, null) : '');
       // Sent pre-serialised (PullResponseSchema's shape; the client validates it): the page's
       // records are already JSON text, so they are not turned into objects and back.
-      const body = `{"records":[${page.recordsJson}],"nextCursor":${JSON.stringify(nextCursor)},"hasMore":${page.hasMore},"total":${total}}`;
+      const body = `{"records":[${page.recordsJson}],"nextCursor":${JSON.stringify(nextCursor)},"hasMore":${page.hasMore},"total":${total},"serverTime":${JSON.stringify(now.toISOString())}}`;
       return reply.type('application/json; charset=utf-8').send(body) as never;
     });
   };

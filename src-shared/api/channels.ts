@@ -16,6 +16,7 @@ import {
   jsonBytes,
 } from './schemas';
 import type {
+  AuditEventBundle,
   AuditEntryView,
   AuditVerification,
   BreakGlassGrant,
@@ -34,6 +35,8 @@ import type {
   SessionStatus,
   SyncStatus,
 } from './types';
+import type { ReviewEpisode, ReviewItem } from '../sync/privacy';
+import { DispositionSchema, ReviewSubjectSchema } from '../sync/privacy';
 
 const Username = z.string().min(1).max(LIMITS.usernameChars);
 const Password = z.string().min(1).max(LIMITS.passwordChars);
@@ -132,6 +135,24 @@ export const channelSchemas = {
   }),
   'audit.verify': Empty,
 
+  // --- privacy officer: the clinic-wide review queue (the server's, through the sync client) ------
+  /** The queue: break-glass (online and offline), alerts of every kind, refused justifications. */
+  'privacy.queue': z.strictObject({ open: z.boolean().default(true) }),
+  /** One item with every record its user read during the grant (or the hour before an alert). */
+  'privacy.episode': z.strictObject({ subject: ReviewSubjectSchema, id: FhirId }),
+  /** Ends a review: a disposition and a note, appended on the server (never edited) and audited. */
+  'privacy.dispose': z.strictObject({
+    subject: ReviewSubjectSchema,
+    id: FhirId,
+    disposition: DispositionSchema,
+    note: z.string().trim().min(1).max(LIMITS.reviewNoteChars),
+  }),
+  /** The item's audit trail and dispositions as a FHIR R4 Bundle of AuditEvent. */
+  'privacy.export': z.strictObject({ subject: ReviewSubjectSchema, id: FhirId }),
+  /** Suspend / reinstate the account an item is about (an access-rate alert, an inappropriate access). */
+  'privacy.suspendUser': z.strictObject({ userId: FhirId, note: z.string().trim().min(1).max(LIMITS.justificationChars) }),
+  'privacy.reinstateUser': z.strictObject({ userId: FhirId, note: z.string().trim().min(1).max(LIMITS.justificationChars) }),
+
   // --- print / export -------------------------------------------------------------------------
   /** Returns what to print and records the print in the audit log. */
   'print.chart': z.strictObject({ patientId: PatientId, recordIds: z.array(RecordId).max(LIMITS.recordIdsPerCall).optional() }),
@@ -182,6 +203,12 @@ export interface ChannelOutputs {
   'breakGlass.active': BreakGlassGrant[];
   'audit.list': AuditEntryView[];
   'audit.verify': AuditVerification;
+  'privacy.queue': ReviewItem[];
+  'privacy.episode': ReviewEpisode;
+  'privacy.dispose': ReviewItem;
+  'privacy.export': AuditEventBundle;
+  'privacy.suspendUser': { userId: string; status: string };
+  'privacy.reinstateUser': { userId: string; status: string };
   'print.chart': PrintJob;
   'export.chart': ExportResult;
   'users.list': CachedUser[];

@@ -14,6 +14,11 @@ export interface EventPayloads {
   'breakGlass.expiring': { patientId: string; expiresAt: number };
   /** A break-glass grant ended: the chart must close now; further calls answer FORBIDDEN. */
   'breakGlass.expired': { patientId: string; grantId: string };
+  /**
+   * A background sync changed these patients' charts on this workstation (ids only, and only
+   * patients the user in front may open): an open chart among them is re-read; no other is.
+   */
+  'records.changed': { patientIds: string[] };
 }
 
 export type EventName = keyof EventPayloads;
@@ -25,6 +30,7 @@ export const EVENT_NAMES: EventName[] = [
   'sync.status',
   'breakGlass.expiring',
   'breakGlass.expired',
+  'records.changed',
 ];
 
 /** One event as main emits it (the shell forwards it to the renderer as-is). */

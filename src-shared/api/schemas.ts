@@ -24,6 +24,8 @@ export const LIMITS = {
   /** The server's limit too (src-shared/sync/break-glass.ts JustificationSchema): an offline text must fit when it is delivered. */
   justificationChars: 1000,
   auditPage: 500,
+  /** A privacy officer's review note (the server's limit too: src-shared/sync/privacy.ts). */
+  reviewNoteChars: 2000,
   recordIdsPerCall: 200,
   /** Timeline records per chart page (patients.open, records.older). */
   chartPage: 200,

@@ -2,7 +2,7 @@
  * What the API returns. Plain JSON-serialisable shapes (they cross Electron's structured clone),
  * timestamps as epoch milliseconds. These are the only shapes PHI crosses the bridge in.
  */
-import type { Patient, Resource } from '@medplum/fhirtypes';
+import type { AuditEvent, Patient, Resource } from '@medplum/fhirtypes';
 import type { Role, PatientAccess } from '../access';
 import type { BreakGlassReason } from '../policy';
 import type { RecordType } from './schemas';
@@ -135,7 +135,15 @@ export interface SyncStatus {
   state: SyncState;
   pendingMutations: number;
   conflicts: number;
+  /** When the last sync cycle succeeded (this workstation's clock): an attempt, not the data's age. */
   lastSyncAt: number | null;
+  /**
+   * "Data as of": the SERVER's time at the start of the last pull that ran to its end (epoch ms), or
+   * null before the first complete pull. A failed or cut-off pull never moves it.
+   */
+  dataAsOfAt?: number | null;
+  /** The pull in flight (records received of the total), for a progress bar; null when none runs. */
+  pull?: { done: number; total: number } | null;
   /** A PHI-free reason when state is 'error' or 'offline'. */
   message?: string;
   /**
@@ -224,3 +232,13 @@ export interface ExportResult {
   /** A FHIR R4 Bundle (collection) of the patient and the chosen records. */
   bundle: { resourceType: 'Bundle'; type: 'collection'; entry: Array<{ resource: Resource }> };
 }
+
+/** privacy.export: an item's audit trail and dispositions as FHIR R4 AuditEvents. */
+export interface AuditEventBundle {
+  resourceType: 'Bundle';
+  type: 'collection';
+  entry: Array<{ resource: AuditEvent }>;
+}
+
+/** The privacy officer's review queue, as the server sends it (src-shared/sync/privacy.ts). */
+export type { DispositionRecord, EpisodeRead, ReviewEpisode, ReviewItem, ReviewSubject, Disposition } from '../sync/privacy';

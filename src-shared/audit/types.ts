@@ -32,6 +32,8 @@ export const AUDIT_TYPES = [
   'conflict-resolved',
   'vault-rekey',
   'device-enrolled',
+  /** The privacy officer ended a review (reasonCode: the disposition) or suspended/reinstated an account. */
+  'privacy-review',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -8,4 +8,5 @@ export * from './keys';
 export * from './audit';
 export * from './break-glass';
 export * from './admin';
+export * from './privacy';
 export * from './routes';

@@ -26,6 +26,14 @@ import {
   SetRolesRequestSchema,
   UserListResponseSchema,
 } from './admin';
+import {
+  DispositionRequestSchema,
+  ReviewEpisodeResponseSchema,
+  ReviewItemSchema,
+  ReviewQueueQuerySchema,
+  ReviewQueueResponseSchema,
+  SuspendRequestSchema,
+} from './privacy';
 
 export interface RouteDef {
   method: 'GET' | 'POST' | 'PUT';
@@ -75,5 +83,11 @@ export const ROUTES = {
   ackAlert: { method: 'POST', path: '/v1/privacy/alerts/:alertId/ack', auth: true, phi: true, body: ReviewNoteRequestSchema, response: AlertSchema },
   listBreakGlass: { method: 'GET', path: '/v1/privacy/break-glass', auth: true, phi: true, response: BreakGlassListResponseSchema },
   reviewBreakGlass: { method: 'POST', path: '/v1/privacy/break-glass/:grantId/review', auth: true, phi: true, body: ReviewNoteRequestSchema, response: BreakGlassReviewSchema },
+  // privacy officer: the clinic-wide review queue (src-shared/sync/privacy.ts)
+  reviewQueue: { method: 'GET', path: '/v1/privacy/queue', auth: true, phi: true, query: ReviewQueueQuerySchema, response: ReviewQueueResponseSchema },
+  reviewEpisode: { method: 'GET', path: '/v1/privacy/queue/:subject/:id', auth: true, phi: true, response: ReviewEpisodeResponseSchema },
+  reviewEpisodeFhir: { method: 'GET', path: '/v1/privacy/queue/:subject/:id/fhir', auth: true, phi: true, response: AuditBundleSchema },
+  addDisposition: { method: 'POST', path: '/v1/privacy/reviews', auth: true, phi: true, body: DispositionRequestSchema, response: ReviewItemSchema },
+  suspendUser: { method: 'POST', path: '/v1/admin/users/:userId/suspend', auth: true, phi: false, body: SuspendRequestSchema, response: AdminUserSchema },
 } as const satisfies Record<string, RouteDef>;
 export type RouteName = keyof typeof ROUTES;

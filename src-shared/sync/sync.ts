@@ -91,6 +91,11 @@ export const PullResponseSchema = z
     hasMore: z.boolean(),
     /** Records this user may receive in total (all pages). */
     total: Int4Schema,
+    /**
+     * The server's clock when it read this page (additive; older servers omit it). A pull's first
+     * page time is what the client shows as "data as of" once the pull has run to its end.
+     */
+    serverTime: IsoDateTimeSchema.optional(),
   })
   .strict();
 export type PullResponse = z.infer<typeof PullResponseSchema>;

@@ -12,7 +12,9 @@ import type { ApiResult, ChartResource, Channel, ChannelInput, ChannelOutput, Co
 import type { AuditEntry } from '../../src-shared/audit';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import type { Policy } from '../../src-shared/policy';
-import type { AuthServer, ServerMe } from '../../src-main/core/auth';
+import type { AuthServer, ServerMe, ServerTokens } from '../../src-main/core/auth';
+import type { PrivacyPort } from '../../src-main/core/access';
+import type { DispositionRequest, ReviewItem, ReviewSubject } from '../../src-shared/sync';
 import { createMemoryKeyStore, type MemoryKeyStore } from '../../src-main/core/keychain';
 import { FakeClock } from '../../src-main/core/session';
 import { createWorkstation, type Workstation, type WorkstationSync } from '../../src-main/core/workstation';
@@ -143,11 +145,45 @@ export class FakeSync implements WorkstationSync {
   }
 }
 
+/** The server's review queue stand-in: two items (one per patient), and what was asked of it. */
+export class FakePrivacy implements PrivacyPort {
+  calls: Array<[string, string]> = [];
+  readonly item = (id: string, patientId: string): ReviewItem => ({
+    subject: 'break-glass', id, alertKind: 'break-glass', severity: 'high', userId: 'u-phys2', patientId, raisedAt: '2026-01-01T10:00:00.000Z',
+    reason: 'ETREAT', justification: 'Collapsed in the corridor', startsAt: '2026-01-01T10:00:00.000Z', endsAt: '2026-01-01T11:00:00.000Z',
+    durationMinutes: 60, userStatus: 'active', detail: {}, dispositions: [],
+  });
+  private as(tokens: ServerTokens, what: string): void {
+    this.calls.push([what, tokens.accessToken]);
+  }
+  async queue(tokens: ServerTokens) {
+    this.as(tokens, 'queue');
+    return [this.item('g-own', 'p-own'), this.item('g-other', 'p-other'), this.item('g-other-2', 'p-other')];
+  }
+  async episode(tokens: ServerTokens, _s: ReviewSubject, id: string) {
+    this.as(tokens, 'episode');
+    return { item: this.item(id, 'p-other'), reads: [{ source: 'device' as const, at: '2026-01-01T10:01:00.000Z', type: 'read', action: 'R', deviceId: 'dev-x', resourceRefs: ['Observation/o1'] }] };
+  }
+  async dispose(tokens: ServerTokens, req: DispositionRequest) {
+    this.as(tokens, 'dispose');
+    return { ...this.item(req.id, 'p-other'), dispositions: [{ disposition: req.disposition, note: req.note, reviewerId: 'u-priv', at: '2026-01-02T09:00:00.000Z' }] };
+  }
+  async exportEpisode(tokens: ServerTokens) {
+    this.as(tokens, 'export');
+    return { resourceType: 'Bundle' as const, type: 'collection' as const, entry: [] };
+  }
+  async setAccount(tokens: ServerTokens, userId: string, action: 'suspend' | 'reinstate') {
+    this.as(tokens, action);
+    return { userId, status: action === 'suspend' ? 'suspended' : 'active' };
+  }
+}
+
 export interface Harness {
   ws: Workstation;
   clock: FakeClock;
   server: FakeAuthServer;
   sync: FakeSync;
+  privacy: FakePrivacy;
   keyStore: MemoryKeyStore;
   dir: string;
   /** Typed invoke. */
@@ -166,6 +202,7 @@ export async function createHarness(opts: { policy?: Partial<Policy>; seed?: boo
   const clock = new FakeClock(Date.now());
   const server = new FakeAuthServer();
   const sync = new FakeSync();
+  const privacy = new FakePrivacy();
   const keyStore = createMemoryKeyStore();
   const ws = await createWorkstation({
     dataDir: dir,
@@ -174,6 +211,7 @@ export async function createHarness(opts: { policy?: Partial<Policy>; seed?: boo
     policy: opts.policy ?? {},
     authServer: server,
     createSync: () => sync,
+    privacy,
     clock,
     argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     cacheSizeMb: 8,
@@ -185,6 +223,7 @@ export async function createHarness(opts: { policy?: Partial<Policy>; seed?: boo
     clock,
     server,
     sync,
+    privacy,
     keyStore,
     dir,
     call,

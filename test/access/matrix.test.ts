@@ -94,7 +94,8 @@ const SPECS: Spec[] = [
   },
   { channel: 'drafts.save', user: 'nina', wrongRole: 'bill', patientScoped: true, input: (_h, pid) => ({ key: `vitals-${pid}`, patientId: pid, content: '{"hr":72}' }), audit: [] },
   { channel: 'drafts.list', user: 'nina', wrongRole: 'bill', patientScoped: false, input: () => ({}), audit: [] },
-  { channel: 'drafts.get', user: 'nina', wrongRole: 'bill', patientScoped: false, input: (h) => ({ draftId: draftFor(h, 'u-nurse') }), audit: [] },
+  // A draft's content is the user's unsaved clinical text: reading it back is a PHI read.
+  { channel: 'drafts.get', user: 'nina', wrongRole: 'bill', patientScoped: false, input: (h) => ({ draftId: draftFor(h, 'u-nurse') }), audit: ['read'] },
   { channel: 'drafts.delete', user: 'nina', wrongRole: 'bill', patientScoped: false, input: (h) => ({ draftId: draftFor(h, 'u-nurse') }), audit: [] },
   { channel: 'sync.status', user: 'nina', wrongRole: null, patientScoped: false, input: () => ({}), audit: [] },
   { channel: 'sync.now', user: 'nina', wrongRole: null, patientScoped: false, input: () => ({}), audit: [] },
@@ -104,11 +105,14 @@ const SPECS: Spec[] = [
     wrongRole: 'bill',
     patientScoped: false,
     input: () => ({}),
-    audit: [],
-    // A conflict in another clinician's chart is not even listed.
+    // Both versions of the care-team chart's record are returned: one read of that chart.
+    audit: ['read'],
+    // A conflict in another clinician's chart is not even listed, nor audited as read.
     othersHidden: async (h) => {
+      const mark = h.mark();
       const list = await h.ok('sync.conflicts', {});
       expect(list.map((c) => c.patientId)).not.toContain('p-other');
+      expect(h.since(mark).map((e) => [e.type, e.patientId, e.resourceRefs])).toEqual(list.map((c) => ['read', c.patientId, [`${c.resourceType}/${c.recordId}`]]));
     },
   },
   {
@@ -131,6 +135,21 @@ const SPECS: Spec[] = [
   { channel: 'breakGlass.active', user: 'nina', wrongRole: null, patientScoped: false, input: () => ({}), audit: [] },
   { channel: 'audit.list', user: 'pat', wrongRole: 'phil', patientScoped: false, input: () => ({ limit: 5 }), audit: [] },
   { channel: 'audit.verify', user: 'pat', wrongRole: 'nina', patientScoped: false, input: () => ({}), audit: [] },
+  // The privacy officer's clinic-wide queue (on the server): privacy_officer only, not even admin.
+  // One search entry per patient listed; the episode a read; a disposition or account change a privacy-review.
+  { channel: 'privacy.queue', user: 'pat', wrongRole: 'ada', patientScoped: false, input: () => ({}), audit: ['search', 'search'] },
+  { channel: 'privacy.episode', user: 'pat', wrongRole: 'ada', patientScoped: false, input: () => ({ subject: 'break-glass', id: 'g-other' }), audit: ['read'] },
+  {
+    channel: 'privacy.dispose',
+    user: 'pat',
+    wrongRole: 'nina',
+    patientScoped: false,
+    input: () => ({ subject: 'break-glass', id: 'g-other', disposition: 'appropriate', note: `Appropriate; ${'ED admission'}` }),
+    audit: ['privacy-review'],
+  },
+  { channel: 'privacy.export', user: 'pat', wrongRole: 'phil', patientScoped: false, input: () => ({ subject: 'break-glass', id: 'g-other' }), audit: ['export'] },
+  { channel: 'privacy.suspendUser', user: 'pat', wrongRole: 'ada', patientScoped: false, input: () => ({ userId: 'u-phys2', note: 'under review' }), audit: ['privacy-review'] },
+  { channel: 'privacy.reinstateUser', user: 'pat', wrongRole: 'ada', patientScoped: false, input: () => ({ userId: 'u-phys2', note: 'reviewed, fine' }), audit: ['privacy-review'] },
   { channel: 'print.chart', user: 'phil', wrongRole: 'bill', patientScoped: true, input: (_h, pid) => ({ patientId: pid }), audit: ['print'] },
   { channel: 'export.chart', user: 'phil', wrongRole: 'bill', patientScoped: true, input: (_h, pid) => ({ patientId: pid }), audit: ['export'] },
   { channel: 'users.list', user: 'ada', wrongRole: 'nina', patientScoped: false, input: () => ({}), audit: [] },
@@ -303,5 +322,34 @@ describe('public channels', () => {
   it('no canary PHI in any event sent to the renderer during the whole matrix', () => {
     for (const e of events) expect(containsCanary(e.payload)).toBeNull();
     expect(CANARY_STRINGS.length).toBeGreaterThan(0);
+  });
+});
+
+describe('privacy console channels', () => {
+  it("go to the server as the officer in front (its tokens), and say OFFLINE plainly after an offline sign-in", async () => {
+    await asUser('pat');
+    const before = h.privacy.calls.length;
+    await h.ok('privacy.queue', { open: true });
+    expect(h.privacy.calls.slice(before)).toEqual([['queue', 'access-u-priv']]);
+    await h.ok('auth.logout', {});
+    h.server.online = false;
+    try {
+      await h.login('pat');
+      await expectRefused('privacy.queue', {}, 'OFFLINE');
+      await expectRefused('privacy.dispose', { subject: 'alert', id: 'a1', disposition: 'follow-up', note: 'x' }, 'OFFLINE');
+    } finally {
+      await h.ok('auth.logout', {});
+      h.server.online = true;
+    }
+  });
+
+  it('refuse a disposition outside the three codes, an empty note, or an id that is not an id, before calling the server', async () => {
+    await asUser('pat');
+    const before = h.privacy.calls.length;
+    await expectRefused('privacy.dispose', { subject: 'break-glass', id: 'g-1', disposition: 'fine', note: 'x' }, 'INVALID');
+    await expectRefused('privacy.dispose', { subject: 'break-glass', id: 'g-1', disposition: 'appropriate', note: '   ' }, 'INVALID');
+    await expectRefused('privacy.episode', { subject: 'break-glass', id: "g'; DROP TABLE alerts;--" }, 'INVALID');
+    await expectRefused('privacy.dispose', { subject: 'break-glass', id: 'g-1', disposition: 'appropriate', note: 'x'.repeat(3000) }, 'TOO_LARGE');
+    expect(h.privacy.calls.length).toBe(before);
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AuditEntrySchema } from '../../src-shared/sync/audit';
 import { CANARY, PASSWORD, createHarness, type Harness } from '../access/harness';
 
 let h: Harness;
@@ -52,5 +53,24 @@ describe('drafts', () => {
       expect(bytes.includes(Buffer.from(CANARY.mrn)), f).toBe(false);
     }
     h.close = async () => rmSync(h.dir, { recursive: true, force: true });
+  });
+
+  it('reading one back is audited as a read of its patient, in a form the server ingests (ids with "_" too)', async () => {
+    h = await createHarness();
+    await h.login('nina');
+    // Draft ids are base64url: find keys whose ids carry '_' and '-' so the reference must be mapped.
+    const saved = [];
+    for (let i = 0; saved.length < 3 && i < 500; i++) {
+      const d = await h.ok('drafts.save', { key: `vitals:${i}`, patientId: 'p-own', content: `{"hr":${i}}` });
+      if (d.draftId.includes('_')) saved.push(d);
+    }
+    expect(saved.length).toBe(3);
+    for (const d of saved) {
+      const mark = h.mark();
+      await h.ok('drafts.get', { draftId: d.draftId });
+      const entries = h.since(mark);
+      expect(entries.map((e) => [e.type, e.action, e.patientId, e.userId])).toEqual([['read', 'R', 'p-own', 'u-nurse']]);
+      expect(AuditEntrySchema.safeParse(entries[0]).success).toBe(true);
+    }
   });
 });

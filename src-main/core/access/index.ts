@@ -1,1 +1,2 @@
 export * from './break-glass-alerts';
+export * from './privacy-review';

@@ -8,6 +8,7 @@ import type { AuditWriter } from '../audit';
 import type { AccountStore, AuthServer, Authenticator } from '../auth';
 import type { Clock, SessionManager } from '../session';
 import type { Vault } from '../vault';
+import type { PrivacyPort } from '../access/privacy-review';
 
 /** What the sync.* channels need from the sync engine (adapted in the workstation). */
 export interface SyncPort {
@@ -31,5 +32,7 @@ export interface ApiContext {
   clock: Clock;
   server: AuthServer | null;
   sync: SyncPort | null;
+  /** The server's clinic-wide review queue (privacy officer), or null without a sync server. */
+  privacy?: PrivacyPort | null;
   emit(event: EhrEvent): void;
 }

@@ -59,12 +59,13 @@ const ACTION_OF: Record<AuditType, AuditAction> = {
   'conflict-resolved': 'U',
   'vault-rekey': 'E',
   'device-enrolled': 'E',
+  'privacy-review': 'E',
 };
 
 /** Default severity: emergency overrides high (DICOM "Emergency Override"), refusals medium. */
 function defaultSeverity(type: AuditType, outcome: AuditOutcome): AuditSeverity {
   if (type === 'break-glass-start' || type === 'break-glass-end') return 'high';
-  if (type === 'login-failed' || type === 'access-denied' || outcome === 'denied') return 'medium';
+  if (type === 'login-failed' || type === 'access-denied' || type === 'privacy-review' || outcome === 'denied') return 'medium';
   if (type === 'export' || type === 'print' || type === 'delete' || type === 'key-access') return 'low';
   return 'info';
 }

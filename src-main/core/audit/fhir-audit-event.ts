@@ -45,6 +45,7 @@ const CODES: Record<AuditType, { type: Coding; subtype: Coding[] }> = {
   'conflict-resolved': { type: rest, subtype: [{ system: RESTFUL, code: 'update' }] },
   'vault-rekey': { type: securityAlert, subtype: [local('vault-rekey')] },
   'device-enrolled': { type: appActivity, subtype: [local('device-enrolled')] },
+  'privacy-review': { type: securityAlert, subtype: [local('privacy-review')] },
 };
 
 /** FHIR R4 AuditEvent.outcome: 0 success, 4 minor failure (refused), 8 serious failure. */

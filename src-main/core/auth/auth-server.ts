@@ -67,10 +67,14 @@ export function authServerFromClient(client: ServerClient): ClientAuthServer {
       current.refreshToken = t.refreshToken;
     }
   });
+  // Whose each tokens object is (from its login), so installing it also tells the client who is
+  // syncing now: the engine pulls from that user's own cursor and attributes conflicts to them.
+  const owners = new WeakMap<ServerTokens, ServerUser>();
   const install = (tokens: ServerTokens | null): void => {
     if (tokens === current) return;
     current = tokens;
-    client.setTokens(tokens);
+    const user = tokens ? owners.get(tokens) : undefined;
+    client.setTokens(tokens && user ? { ...tokens, user } : tokens);
   };
   async function as<T>(tokens: ServerTokens, call: () => Promise<T>): Promise<T> {
     install(tokens);
@@ -83,6 +87,7 @@ export function authServerFromClient(client: ServerClient): ClientAuthServer {
       current = null;
       const t = await client.login({ username, password });
       const tokens: ServerTokens = { accessToken: t.accessToken, refreshToken: t.refreshToken };
+      owners.set(tokens, t.user);
       current = tokens;
       return { user: t.user, tokens };
     },

@@ -62,6 +62,12 @@ export const POLICY_TEXT: Record<keyof Policy, { name: string; explain: string; 
     label: 'Characters:',
     explain: 'The minimum length of the free-text justification for emergency access.',
   },
+  sharedWorkstationUsers: {
+    name: 'Shared workstation: users whose patients stay cached',
+    label: 'Users:',
+    explain:
+      "How many users' care-team patients the workstation keeps cached at once (the most recent sign-ins within the offline login window), so switching user needs no new download. Each user still sees only their own patients. 1 keeps one user's patients only.",
+  },
   autoUpdate: {
     name: 'Automatic updates',
     label: '',

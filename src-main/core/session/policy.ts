@@ -12,6 +12,7 @@ const SESSION_KEYS = [
   'breakGlassMinutes',
   'breakGlassReasons',
   'breakGlassMinJustificationChars',
+  'sharedWorkstationUsers',
 ] as const;
 
 export type SessionPolicy = Pick<Policy, (typeof SESSION_KEYS)[number]>;
@@ -24,6 +25,7 @@ const SessionPolicySchema = PolicySchema.pick({
   breakGlassMinutes: true,
   breakGlassReasons: true,
   breakGlassMinJustificationChars: true,
+  sharedWorkstationUsers: true,
 });
 
 /** Validates with the policy's bounds (a lock timeout above 15 minutes is refused, never used). */

@@ -20,6 +20,11 @@ export interface SyncContext {
   signal?: AbortSignal;
   /** Patients whose cached chart stays when the server scope excludes them (active local break-glass). */
   keepCharts?: () => Iterable<string>;
+  /**
+   * Patients the OTHER users of a shared workstation hold (their care teams, within the IT policy's
+   * bounds): their keys and cached charts stay when the user syncing now cannot see them.
+   */
+  sharedScope?: (syncingUserId: string) => Iterable<string>;
 }
 
 /** kv keys the engine owns (values are ids, counts and times: never PHI). */
@@ -36,4 +41,10 @@ export const KV = {
   skipped: 'sync.pull.skipped',
   /** Patients whose older records are still to be pulled (access gained) -> their pull cursor ('' = from the start). */
   history: 'sync.pull.history',
+  /** The user whose pull cursor, count, scope and history are the live keys above (user-pull-state.ts). */
+  pullOwner: 'sync.pull.owner',
+  /** The other users' pull state, waiting for them to sync again: { userId: state }. */
+  pullUsers: 'sync.pull.users',
+  /** Server time (ISO) at the start of the last pull that ran to its end: what "data as of" means. */
+  lastCompletePullAt: 'sync.pull.lastCompleteAt',
 } as const;

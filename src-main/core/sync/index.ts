@@ -24,6 +24,7 @@ import { isCertificatePinError } from './pinned-https';
 import { pullChanges, pullHistories, queueHistory, type PullProgress } from './pull';
 import { reconcileScope, type ScopeReport } from './scope';
 import { isDeviceRevoked } from './device-revoked';
+import { usePullStateOf } from './user-pull-state';
 import type { ServerClient } from './server-client';
 import type { SyncStatus } from './status';
 import { LIMITS } from '../../../src-shared/sync/common';
@@ -66,6 +67,8 @@ export interface SyncEngineOptions {
    * know): when the server's scope excludes them their keys go, but their cached chart stays.
    */
   keepCharts?: () => Iterable<string>;
+  /** Patients the other users of this (shared) workstation hold: kept when the user syncing cannot see them. */
+  sharedScope?: (syncingUserId: string) => Iterable<string>;
 }
 
 export interface SyncEngine {
@@ -84,6 +87,11 @@ export interface SyncEngine {
   notifyLocalChange(): void;
   /** The OS says the network changed (e.g. Electron `online`/`offline` events). */
   setNetworkHint(online: boolean): void;
+  /**
+   * A pull changed these patients' cached charts (ids only; raised after the page is stored, never
+   * for a pull that brought nothing new), so an open chart is re-read only when it changed.
+   */
+  onRecordsChanged(cb: (patientIds: string[]) => void): () => void;
   /** The care team / grants / restrictions changed (seen by any cycle, automatic or not). */
   onScope(cb: (s: ScopeChange) => void): () => void;
   /**
@@ -95,6 +103,11 @@ export interface SyncEngine {
 }
 
 type State = SyncStatus['state'];
+
+const msOrNull = (iso: string | null): number | null => {
+  const t = iso ? Date.parse(iso) : NaN;
+  return Number.isFinite(t) ? t : null;
+};
 
 export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
   const { vault, client } = opts;
@@ -112,6 +125,7 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
     auditBatch: Math.min(opts.auditBatch ?? 500, LIMITS.auditBatch),
     get signal() { return abort.signal; },
     ...(opts.keepCharts ? { keepCharts: opts.keepCharts } : {}),
+    ...(opts.sharedScope ? { sharedScope: opts.sharedScope } : {}),
   };
 
   let state: State = 'idle';
@@ -152,6 +166,19 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
     }
   }
 
+  const changedListeners = new Set<(patientIds: string[]) => void>();
+  function raiseChanged(patients: ReadonlySet<string>): void {
+    if (patients.size === 0) return;
+    const ids = [...patients];
+    for (const cb of changedListeners) {
+      try {
+        cb(ids);
+      } catch {
+        // A listener's failure must not fail the sync cycle.
+      }
+    }
+  }
+
   function status(): SyncStatus {
     const conflicts = vault.resources.countByStatus('conflict');
     const last = vault.kv.get(KV.lastSuccessAt);
@@ -164,6 +191,7 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
       ...(message ? { message } : {}),
       pull,
       dataAsOf: vault.kv.getJson<Record<string, string>>(KV.dataAsOf) ?? {},
+      dataAsOfAt: msOrNull(vault.kv.get(KV.lastCompletePullAt)),
       audit: { pending: unpushedAuditCount(ctx), rejected: auditRejection(ctx), quarantined: auditQuarantined(ctx).length },
       auditQuarantined: auditQuarantined(ctx).length,
       skippedRecords: (vault.kv.getJson<unknown[]>(KV.skipped) ?? []).length,
@@ -214,10 +242,13 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
       waitUntil = drained.waitUntil;
       online = true;
       emit();
-      await pullChanges(ctx, (p) => {
+      // The server sends what this user may see: pull from this user's own cursor (shared workstation).
+      usePullStateOf(ctx, client.currentUser()?.id ?? null);
+      const pulled = await pullChanges(ctx, (p) => {
         pull = p;
         emit();
       });
+      raiseChanged(pulled.changedPatients);
       pull = null;
       const audit = await pushAudit(ctx);
       if (audit.rejected) {
@@ -229,7 +260,7 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
       }
       const scope = await reconcileScope(ctx);
       // Newly accessible patients: their older records, pulled by patient to completion.
-      await pullHistories(ctx);
+      raiseChanged((await pullHistories(ctx)).changedPatients);
       raiseScope(scope);
       if (waitUntil === null) vault.kv.set(KV.lastSuccessAt, now().toISOString());
       state = audit.rejected ? 'error' : 'idle';
@@ -352,6 +383,10 @@ export function createSyncEngine(opts: SyncEngineOptions): SyncEngine {
     onScope(cb) {
       scopeListeners.add(cb);
       return () => scopeListeners.delete(cb);
+    },
+    onRecordsChanged(cb) {
+      changedListeners.add(cb);
+      return () => changedListeners.delete(cb);
     },
     notifyAccessGranted(patientId) {
       if (vault.closed) return;

@@ -25,6 +25,8 @@ export interface PullReport {
   stored: number;
   skipped: number;
   pages: number;
+  /** Patients whose cached chart changed (ids only): an open chart of theirs is re-read, no other. */
+  changedPatients: Set<string>;
   /** Where the time went (ms): waiting for pages, opening envelopes, storing in the vault. */
   timings: { fetchMs: number; openMs: number; storeMs: number };
 }
@@ -108,23 +110,26 @@ async function openPage(ctx: SyncContext, records: PulledRecord[], memo: KeyMemo
  * storage failures abort the page (and keep the cursor).
  */
 function storeRecords(ctx: SyncContext, opened: OpenedRecord[], failed: { recordId: string; code: string }[], report: PullReport, seenPatients: Set<string>): void {
-  const { stored, patients } = applyServerPage(ctx.vault, opened, (recordId, code) => failed.push({ recordId, code }));
+  const { stored, patients, changed } = applyServerPage(ctx.vault, opened, (recordId, code) => failed.push({ recordId, code }));
   report.stored += stored;
   for (const p of patients) seenPatients.add(p);
+  for (const p of changed) report.changedPatients.add(p);
   if (failed.length) noteSkippedMany(ctx, failed);
 }
 
 /** Pulls every page from the saved cursor until the server has no more. Transient errors propagate (cursor kept). */
 export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgress) => void): Promise<PullReport> {
   const { vault } = ctx;
-  const report: PullReport = { received: 0, stored: 0, skipped: 0, pages: 0, timings: { fetchMs: 0, openMs: 0, storeMs: 0 } };
+  const report: PullReport = { received: 0, stored: 0, skipped: 0, pages: 0, changedPatients: new Set(), timings: { fetchMs: 0, openMs: 0, storeMs: 0 } };
   let t = performance.now();
   const lap = (k: keyof PullReport['timings']): void => {
     const n = performance.now();
     report.timings[k] += n - t;
     t = n;
   };
-  const startedAt = ctx.now().toISOString();
+  // "Data as of" is the server's clock at this pull's first page (a record changed after it has a
+  // later seq, so it is on a later page of this pull or of the next); our own clock if the server is older.
+  let startedAt: string | null = null;
   const seenPatients = new Set<string>();
   let done = Number(vault.kv.get(KV.pullReceived) ?? '0');
   const memo: KeyMemo = new Map();
@@ -141,6 +146,7 @@ export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgres
     lap('storeMs');
     const page = await next;
     lap('fetchMs');
+    startedAt ??= page.serverTime ?? ctx.now().toISOString();
     if (page.hasMore) {
       next = fetchPage(page.nextCursor);
       // Let the request reach the socket before this page's synchronous work: http writes it on a
@@ -162,11 +168,15 @@ export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgres
     if (!page.hasMore) break;
   }
   lap('storeMs');
-  markDataAsOf(ctx, seenPatients, startedAt);
+  const asOf = startedAt ?? ctx.now().toISOString();
+  vault.transaction(() => {
+    markDataAsOf(ctx, seenPatients, asOf);
+    vault.kv.set(KV.lastCompletePullAt, asOf);
+  });
   return report;
 }
 
-/** "Data as of": the time the last complete pull began, per patient in scope (or seen in it). */
+/** "Data as of": the server time the last complete pull began, per patient in scope (or seen in it). */
 function markDataAsOf(ctx: SyncContext, seen: Set<string>, at: string, withScope = true): void {
   const scope = withScope ? ctx.vault.kv.getJson<{ patientIds: string[] }>(KV.scope)?.patientIds ?? [] : [];
   const map = ctx.vault.kv.getJson<Record<string, string>>(KV.dataAsOf) ?? {};
@@ -203,11 +213,11 @@ export function pendingHistory(ctx: SyncContext): string[] {
  * ended meanwhile (FORBIDDEN) leaves the queue. Transient errors propagate (cursor kept).
  */
 export async function pullHistories(ctx: SyncContext): Promise<PullReport> {
-  const report: PullReport = { received: 0, stored: 0, skipped: 0, pages: 0, timings: { fetchMs: 0, openMs: 0, storeMs: 0 } };
+  const report: PullReport = { received: 0, stored: 0, skipped: 0, pages: 0, changedPatients: new Set(), timings: { fetchMs: 0, openMs: 0, storeMs: 0 } };
   const memo: KeyMemo = new Map();
   for (const patientId of pendingHistory(ctx)) {
     if (ctx.signal?.aborted) return report;
-    const startedAt = ctx.now().toISOString();
+    let startedAt: string | null = null;
     const seen = new Set<string>([patientId]);
     const setCursor = (cursor: string | null): void => {
       const queue = historyQueue(ctx);
@@ -220,6 +230,7 @@ export async function pullHistories(ctx: SyncContext): Promise<PullReport> {
       for (;;) {
         if (ctx.signal?.aborted) return report;
         const page = await ctx.client.pull({ patientId, ...(cursor ? { cursor } : {}), limit: ctx.pullLimit }, { signal: ctx.signal });
+        startedAt ??= page.serverTime ?? ctx.now().toISOString();
         // Only this patient's records belong here (the server filters; we check).
         const mine = page.records.filter((r) => r.envelope.patientId === patientId);
         const { opened, failed } = await openPage(ctx, mine, memo);
@@ -240,7 +251,7 @@ export async function pullHistories(ctx: SyncContext): Promise<PullReport> {
       }
       throw e;
     }
-    markDataAsOf(ctx, seen, startedAt, false);
+    markDataAsOf(ctx, seen, startedAt ?? ctx.now().toISOString(), false);
   }
   return report;
 }

@@ -128,13 +128,17 @@ export interface OpenedRecord {
  * refusal of a record checked now (Patient, conflict side) is reported through `refused` and the
  * record skipped; any other failure throws (the caller's transaction rolls the page back).
  */
-export function applyServerPage(vault: Vault, records: readonly OpenedRecord[], refused: (recordId: string, code: string) => void): { stored: number; patients: Set<string> } {
+export function applyServerPage(
+  vault: Vault, records: readonly OpenedRecord[], refused: (recordId: string, code: string) => void,
+): { stored: number; patients: Set<string>; changed: Set<string> } {
   const states = vault.resources.localStates(records.map((r) => r.envelope.recordId));
   const bulk: PulledResourceInput[] = [];
   const flush = (): void => {
     if (bulk.length) vault.resources.putPulled(bulk.splice(0));
   };
   const patients = new Set<string>();
+  /** Patients whose cached chart this page changed (a version stored, a delete, a conflict kept). */
+  const changed = new Set<string>();
   let stored = 0;
   for (const { envelope, meta, value, json } of records) {
     const id = envelope.recordId;
@@ -156,14 +160,16 @@ export function applyServerPage(vault: Vault, records: readonly OpenedRecord[], 
       bulk.push({ id, patientId: envelope.patientId, resourceType: envelope.resourceType, version: envelope.version, json });
       states.set(id, { version: envelope.version, status: 'synced' });
       stored++;
+      changed.add(envelope.patientId);
     } else {
       if (outcome === 'stored' || outcome === 'deleted') stored++;
       if (outcome === 'stored') states.set(id, { version: envelope.version, status: 'synced' });
+      if (outcome === 'stored' || outcome === 'deleted' || outcome === 'conflict-updated') changed.add(envelope.patientId);
     }
     patients.add(envelope.patientId);
   }
   flush();
-  return { stored, patients };
+  return { stored, patients, changed };
 }
 
 /** Patients are also kept in the searchable patients table; a chart without MRN/name/birth date is only a resource. */

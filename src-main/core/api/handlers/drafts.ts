@@ -20,6 +20,12 @@ interface StoredContent {
 const draftIdOf = (userId: string, key: string): string =>
   createHash('sha256').update(`${userId}\u0000${key}`).digest('base64url').slice(0, 32);
 
+/**
+ * The draft as an audit reference. Draft ids are base64url; the audit wire format allows ids of
+ * `[A-Za-z0-9._:-]` only, so '_' is written as '.', which base64url never uses (still one-to-one).
+ */
+export const draftRef = (draftId: string): string => `Draft/${draftId.replaceAll('_', '.')}`;
+
 function summary(d: Draft): DraftSummary {
   const c = d.content as StoredContent;
   return { draftId: d.id, key: c.key, patientId: d.patientId, updatedAt: Date.parse(d.updatedAt) };
@@ -55,6 +61,8 @@ export const draftHandlers: Pick<HandlerTable, 'drafts.save' | 'drafts.list' | '
       if (!d) throw notFound('draft');
       // A draft about a patient is that patient's data: the user must still have access to them.
       if (d.patientId) ensurePatientAccess(ctx, session, actor, d.patientId);
+      // Its content is the user's unsaved clinical text: a read of PHI like any other, audited.
+      ctx.audit.record(actor, { type: 'read', patientId: d.patientId, resourceRefs: [draftRef(d.id)] });
       return { ...summary(d), content: (d.content as StoredContent).content };
     },
   },

@@ -6,6 +6,7 @@ import { breakGlassHandlers } from './break-glass';
 import { draftHandlers } from './drafts';
 import { patientHandlers } from './patients';
 import { printExportHandlers } from './print-export';
+import { privacyHandlers } from './privacy';
 import { recordHandlers } from './records';
 import { syncHandlers } from './sync';
 import { userHandlers } from './users';
@@ -20,4 +21,5 @@ export const handlers: HandlerTable = {
   ...auditHandlers,
   ...printExportHandlers,
   ...userHandlers,
+  ...privacyHandlers,
 };

@@ -1,6 +1,7 @@
 /** sync.*: status and conflicts of the sync engine; resolving a conflict is a write to that chart. */
 import { isAccessible, rolesMayEver } from '../../../../src-shared/access';
 import { RECORD_TYPES, type ConflictSide, type ConflictSummary, type SyncStatus } from '../../../../src-shared/api';
+import type { AuditActor } from '../../audit';
 import type { ApiContext } from '../context';
 import type { HandlerTable } from '../handler';
 import { accessTo, ensurePatientAccess } from '../guard';
@@ -33,6 +34,29 @@ function toSummary(c: ConflictSummary): ConflictSummary {
   };
 }
 
+/** The wire protocol's limit on references per audit entry (src-shared/sync/audit.ts). */
+const REFS_PER_ENTRY = 100;
+
+/**
+ * Each conflict returned carries both versions of a clinical record: a read of that chart. One
+ * entry per patient (IHE BALP: one patient per AuditEvent), naming every record shown (both sides
+ * are versions of it); a patient with more conflicts than one entry may name gets several.
+ */
+function auditConflictReads(ctx: ApiContext, actor: AuditActor, shown: readonly ConflictSummary[]): void {
+  const byPatient = new Map<string, Set<string>>();
+  for (const c of shown) {
+    const refs = byPatient.get(c.patientId) ?? new Set<string>();
+    refs.add(`${c.resourceType}/${c.recordId}`);
+    byPatient.set(c.patientId, refs);
+  }
+  for (const [patientId, refs] of byPatient) {
+    const all = [...refs];
+    for (let i = 0; i < all.length; i += REFS_PER_ENTRY) {
+      ctx.audit.record(actor, { type: 'read', patientId, resourceRefs: all.slice(i, i + REFS_PER_ENTRY), reasonCode: 'conflict' });
+    }
+  }
+}
+
 export const syncHandlers: Pick<HandlerTable, 'sync.status' | 'sync.now' | 'sync.conflicts' | 'sync.resolve'> = {
   'sync.status': {
     allow: anySession,
@@ -51,10 +75,12 @@ export const syncHandlers: Pick<HandlerTable, 'sync.status' | 'sync.now' | 'sync
   'sync.conflicts': {
     allow: (roles) => rolesMayEver(roles, 'u', RECORD_TYPES),
     patient: false,
-    run(ctx, { session }) {
+    run(ctx, { session, actor }) {
       // Only conflicts in charts the user may open (ids only, but still a hint about a patient).
       const all = ctx.sync ? ctx.sync.conflicts() : [];
-      return all.filter((c) => isAccessible(accessTo(ctx, session, c.patientId))).map(toSummary);
+      const shown = all.filter((c) => isAccessible(accessTo(ctx, session, c.patientId))).map(toSummary);
+      auditConflictReads(ctx, actor, shown);
+      return shown;
     },
   },
   'sync.resolve': {

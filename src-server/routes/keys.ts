@@ -6,8 +6,9 @@ import { ROUTES } from '../../src-shared/sync';
 import type { ServerContext } from '../context';
 import { defineRoute } from '../http/route';
 import { canSeeOrRegister, canSeePatient } from '../services/access';
-import { writeAudit } from '../services/server-audit';
-import { recordServerAccess, unwrapCountsAsAccess } from '../services/access-events';
+import { writeAudit, writeAuditMany, type ServerAuditEntry } from '../services/server-audit';
+import { VISIBLE_PATIENTS_SQL } from '../services/access';
+import { recordServerAccess, unwrapCountsAsAccess, unwrapsCountingAsAccess } from '../services/access-events';
 import { mayWriteRecords } from '../services/push';
 import { checkAccessRate } from '../services/rate-monitor';
 import { dataKeyAad } from '../keys/sealed';
@@ -75,6 +76,47 @@ export function keyRoutes(ctx: ServerContext) {
         })),
       );
       return { patientId: body.patientId, keys };
+    });
+    defineRoute(app, ctx, ROUTES.unwrapKeysBatch, async ({ body, principal, correlationId }) => {
+      const now = ctx.now();
+      const patientIds = [...new Set(body.keys.map((k) => k.patientId))];
+      const visible = new Set((await ctx.db.query<{ patient_id: string }>(
+        `SELECT v.patient_id FROM (${VISIBLE_PATIENTS_SQL}) v WHERE v.patient_id = ANY($3::text[])`, [principal.userId, now, patientIds],
+      )).map((r) => r.patient_id));
+      const wanted = body.keys.filter((k) => visible.has(k.patientId));
+      const rows = wanted.length === 0 ? [] : await ctx.db.query<{ patient_id: string; key_id: string; wrapped: string; created_at: Date }>(
+        `SELECT d.patient_id, d.key_id, d.wrapped, d.created_at FROM data_keys d
+           JOIN unnest($1::text[], $2::text[]) AS w(p, k) ON d.patient_id = w.p AND d.key_id = w.k`,
+        [wanted.map((k) => k.patientId), wanted.map((k) => k.keyId)],
+      );
+      const found = new Map(rows.map((r) => [`${r.patient_id}\u0000${r.key_id}`, r]));
+      const refused: { patientId: string; keyId: string; code: 'FORBIDDEN' | 'NOT_FOUND' }[] = [];
+      const keys: { patientId: string; keyId: string; dataKey: string; createdAt: string }[] = [];
+      const seen = new Set<string>();
+      for (const k of body.keys) {
+        const id = `${k.patientId}\u0000${k.keyId}`;
+        if (seen.has(id)) continue;
+        seen.add(id);
+        const row = found.get(id);
+        if (!visible.has(k.patientId)) refused.push({ ...k, code: 'FORBIDDEN' });
+        else if (!row) refused.push({ ...k, code: 'NOT_FOUND' });
+        else keys.push({ patientId: k.patientId, keyId: k.keyId, dataKey: (await ctx.keys.unwrap(row.wrapped, dataKeyAad(k.patientId, k.keyId))).toString('base64url'), createdAt: new Date(row.created_at).toISOString() });
+      }
+      // The same entries the one-patient route writes: a denial per patient outside the caller's
+      // teams (high severity), a key access per patient with how many keys it got.
+      const perPatient = new Map<string, number>();
+      for (const k of keys) perPatient.set(k.patientId, (perPatient.get(k.patientId) ?? 0) + 1);
+      // As on the one-patient route: judged on earlier rows, before this batch's own audit exists.
+      const counting = await unwrapsCountingAsAccess(ctx.db, principal.userId, principal.deviceId, [...perPatient.keys()]);
+      const audit = patientIds.map((patientId): ServerAuditEntry => (visible.has(patientId)
+        ? { type: 'key-access', action: 'R', outcome: perPatient.has(patientId) ? 'success' : 'failure', severity: 'info', userId: principal.userId, deviceId: principal.deviceId, patientId, correlationId, detail: { keys: perPatient.get(patientId) ?? 0, batch: true } }
+        : { type: 'access-denied', action: 'R', outcome: 'denied', severity: 'high', userId: principal.userId, deviceId: principal.deviceId, patientId, correlationId, detail: { route: 'keys/unwrap-batch' } }));
+      await writeAuditMany(ctx.db, audit);
+      for (const patientId of counting) {
+        await recordServerAccess(ctx.db, { userId: principal.userId, patientId, deviceId: principal.deviceId, kind: 'key-unwrap' }, now);
+      }
+      if (counting.size > 0) await checkAccessRate(ctx.db, principal.userId, now, ctx.config.rateMonitor);
+      return { keys, refused };
     });
   };
 }

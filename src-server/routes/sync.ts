@@ -9,7 +9,7 @@ import { VISIBLE_PATIENTS_SQL, canSeePatient } from '../services/access';
 import { raiseAlert } from '../services/alerts';
 import { ciphertextLooksPlain, looksLikePlaintext } from '../services/plaintext';
 import type { Principal } from '../services/tokens';
-import { RECORD_COLUMNS, applyPush, rowToEnvelope, rowToMeta, type RecordRow } from '../services/push';
+import { RECORD_COLUMNS, applyPush, type RecordRow } from '../services/push';
 import { writeAudit } from '../services/server-audit';
 import { recordServerAccess } from '../services/access-events';
 import { checkAccessRate } from '../services/rate-monitor';
@@ -117,17 +117,36 @@ async function readPage(sql: Db, after: string, patients: string[], limit: numbe
     const r = rows[0];
     return { recordsJson: r?.body ?? '', count: r?.n ?? 0, patients: r?.patients ?? 0, lastSeq: r?.last_seq ?? null, hasMore: r?.has_more ?? false };
   }
-  const rows = await sql.query<RecordRow & { cursor_seq: string }>(
-    `SELECT ${PULL_COLUMNS}, r.seq::text AS cursor_seq FROM records r WHERE ${where} ORDER BY r.seq LIMIT $3::int + 1`,
+  const rows = await sql.query<PulledRow>(
+    `SELECT ${PULL_COLUMNS_TEXT_AT}, r.seq::text AS cursor_seq FROM records r WHERE ${where} ORDER BY r.seq LIMIT $3::int + 1`,
     [after, patients, limit],
   );
   const hasMore = rows.length > limit;
-  const page = hasMore ? rows.slice(0, limit) : rows;
-  const json = JSON.stringify(page.map((r) => ({ envelope: rowToEnvelope(r), meta: rowToMeta(r) })));
-  return {
-    recordsJson: json.slice(1, -1), count: page.length, patients: new Set(page.map((r) => r.patient_id)).size,
-    lastSeq: page.at(-1)?.cursor_seq ?? null, hasMore,
-  };
+  const n = hasMore ? limit : rows.length;
+  const seen = new Set<string>();
+  let json = '';
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    seen.add(r.patient_id);
+    json += (i ? ',' : '') + recordJson(r);
+  }
+  return { recordsJson: json, count: n, patients: seen.size, lastSeq: n ? rows[n - 1]!.cursor_seq : null, hasMore };
+}
+
+/** A record row with `at` already formatted by the database as rowToMeta would (no Date round trip per row). */
+type PulledRow = Omit<RecordRow, 'updated_at'> & { at: string; cursor_seq: string };
+const PULL_COLUMNS_TEXT_AT = `${PULL_COLUMNS.replace(', r.updated_at', '')}, ${AT_SQL} AS at`;
+const str = JSON.stringify;
+/**
+ * One PulledRecordSchema object ({envelope, meta}) as JSON text, written directly: profiled at
+ * 5,000 patients, building an object per row for JSON.stringify (plus a Date per timestamp) was
+ * the route's largest own cost and most of its garbage. Strings still go through JSON.stringify,
+ * so nothing stored can break out of its field.
+ */
+function recordJson(r: PulledRow): string {
+  return `{"envelope":{"v":1,"recordId":${str(r.record_id)},"patientId":${str(r.patient_id)},"resourceType":${str(r.resource_type)},"version":${Number(r.version)},`
+    + `"keyId":${str(r.key_id)},"nonce":${str(r.nonce)},"ct":${str(r.ct)},"tag":${str(r.tag)}},`
+    + `"meta":{"authorUserId":${str(r.author_user_id)},"deviceId":${str(r.device_id)},"at":${str(r.at)},"deleted":${r.deleted === true}}}`;
 }
 
 async function countVisibleAfter(sql: Sql, after: string, patients: string[]): Promise<number> {

@@ -38,10 +38,17 @@ export async function recordDeviceReads(sql: Sql, deviceId: string, entries: rea
  * a patient reached through a break-glass grant, or keys fetched again.
  */
 export async function unwrapCountsAsAccess(sql: Sql, userId: string, deviceId: string, patientId: string): Promise<boolean> {
-  const [row] = await sql.query<{ team: boolean; before: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM care_team_patients ctp JOIN care_team_members ctm ON ctm.team_id = ctp.team_id WHERE ctm.user_id = $1 AND ctp.patient_id = $3) AS team,
-            EXISTS (SELECT 1 FROM server_audit WHERE user_id = $1 AND device_id = $2 AND patient_id = $3 AND type = 'key-access' AND outcome = 'success') AS before`,
-    [userId, deviceId, patientId],
+  return (await unwrapsCountingAsAccess(sql, userId, deviceId, [patientId])).has(patientId);
+}
+
+/** unwrapCountsAsAccess for many patients in one query (the batch unwrap of a first sync): the ones that count. */
+export async function unwrapsCountingAsAccess(sql: Sql, userId: string, deviceId: string, patientIds: readonly string[]): Promise<Set<string>> {
+  if (patientIds.length === 0) return new Set();
+  const rows = await sql.query<{ patient_id: string }>(
+    `SELECT p.id AS patient_id FROM unnest($3::text[]) AS p(id)
+      WHERE NOT EXISTS (SELECT 1 FROM care_team_patients ctp JOIN care_team_members ctm ON ctm.team_id = ctp.team_id WHERE ctm.user_id = $1 AND ctp.patient_id = p.id)
+         OR EXISTS (SELECT 1 FROM server_audit WHERE user_id = $1 AND device_id = $2 AND patient_id = p.id AND type = 'key-access' AND outcome = 'success')`,
+    [userId, deviceId, [...patientIds]],
   );
-  return !row?.team || Boolean(row.before);
+  return new Set(rows.map((r) => r.patient_id));
 }

@@ -42,8 +42,12 @@ const AAD_LABEL = 'clinic-ehr/envelope/v1';
  * an integer is unambiguous (quotes and separators are escaped), so no two bindings share an AAD.
  */
 export function envelopeAad(b: EnvelopeBinding): Buffer {
-  return Buffer.from(JSON.stringify([AAD_LABEL, b.recordId, b.patientId, b.resourceType, b.version, b.keyId]), 'utf8');
+  // Byte-identical to JSON.stringify([AAD_LABEL, recordId, patientId, resourceType, version, keyId])
+  // (a test pins that), without building the array: this runs once per seal and per open.
+  const j = JSON.stringify;
+  return Buffer.from(`${AAD_PREFIX}${j(b.recordId)},${j(b.patientId)},${j(b.resourceType)},${j(b.version)},${j(b.keyId)}]`, 'utf8');
 }
+const AAD_PREFIX = `[${JSON.stringify(AAD_LABEL)},`;
 
 function assertKey(dataKey: Buffer, b: EnvelopeBinding): void {
   if (dataKey.length !== KEY_BYTES) {
@@ -62,17 +66,19 @@ function assertBinding(b: EnvelopeBinding): void {
 
 /**
  * Nonces come from a pooled CSPRNG buffer: one randomFillSync per 4096 seals instead of one per
- * seal (the syscall dominates for 1 KB records). Each nonce is still 96 fresh random bits, used once.
+ * seal (the syscall dominates for 1 KB records). Each nonce is still 96 fresh random bits, used once:
+ * a used-up pool is replaced by a new one, never refilled, so a nonce handed out (a view into its
+ * pool) can never be overwritten into another record's nonce — and no copy or wipe per seal.
  */
-const NONCE_POOL = Buffer.alloc(NONCE_BYTES * 4096);
-let noncePos = NONCE_POOL.length;
+const NONCE_POOL_BYTES = NONCE_BYTES * 4096;
+let noncePool = Buffer.alloc(0);
+let noncePos = 0;
 function freshNonce(): Buffer {
-  if (noncePos + NONCE_BYTES > NONCE_POOL.length) {
-    randomFillSync(NONCE_POOL);
+  if (noncePos + NONCE_BYTES > noncePool.length) {
+    noncePool = randomFillSync(Buffer.allocUnsafeSlow(NONCE_POOL_BYTES));
     noncePos = 0;
   }
-  const n = Buffer.from(NONCE_POOL.subarray(noncePos, noncePos + NONCE_BYTES));
-  NONCE_POOL.fill(0, noncePos, noncePos + NONCE_BYTES);
+  const n = noncePool.subarray(noncePos, noncePos + NONCE_BYTES);
   noncePos += NONCE_BYTES;
   return n;
 }

@@ -26,3 +26,24 @@ export const UnwrapKeyResponseSchema = z
   })
   .strict();
 export type UnwrapKeyResponse = z.infer<typeof UnwrapKeyResponseSchema>;
+
+/** Keys per batch unwrap: a pull page of 2,000 records can name at most 2,000 (patient, key) pairs. */
+export const UNWRAP_BATCH_MAX = 2000;
+
+/**
+ * POST /v1/keys/unwrap-batch (header x-audit-correlation-id): several patients' keys in one round
+ * trip — an initial sync meets thousands of care-team patients, one unwrap each was most of its
+ * time. Same rule and same audit per patient as /v1/keys/unwrap; a patient the caller may not see,
+ * or without the key, is listed in `refused` (and audited) instead of failing the whole batch.
+ */
+export const UnwrapKeysBatchRequestSchema = z
+  .object({ keys: z.array(z.object({ patientId: IdSchema, keyId: IdSchema }).strict()).min(1).max(UNWRAP_BATCH_MAX) })
+  .strict();
+export type UnwrapKeysBatchRequest = z.infer<typeof UnwrapKeysBatchRequestSchema>;
+export const UnwrapKeysBatchResponseSchema = z
+  .object({
+    keys: z.array(z.object({ patientId: IdSchema, keyId: IdSchema, dataKey: DataKeySchema, createdAt: IsoDateTimeSchema }).strict()),
+    refused: z.array(z.object({ patientId: IdSchema, keyId: IdSchema, code: z.enum(['FORBIDDEN', 'NOT_FOUND']) }).strict()),
+  })
+  .strict();
+export type UnwrapKeysBatchResponse = z.infer<typeof UnwrapKeysBatchResponseSchema>;

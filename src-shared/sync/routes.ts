@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { OkResponseSchema, LoginRequestSchema, LogoutRequestSchema, MeResponseSchema, RefreshRequestSchema, TokenResponseSchema } from './auth';
 import { EnrollmentCodeRequestSchema, EnrollmentCodeResponseSchema, EnrollRequestSchema, EnrollResponseSchema, DeviceSchema } from './devices';
 import { PullQuerySchema, PullResponseSchema, PushRequestSchema, PushResponseSchema } from './sync';
-import { UnwrapKeyRequestSchema, UnwrapKeyResponseSchema, WrapKeyRequestSchema, WrapKeyResponseSchema } from './keys';
+import { UnwrapKeyRequestSchema, UnwrapKeyResponseSchema, UnwrapKeysBatchRequestSchema, UnwrapKeysBatchResponseSchema, WrapKeyRequestSchema, WrapKeyResponseSchema } from './keys';
 import { AuditBundleSchema, AuditIngestRequestSchema, AuditIngestResponseSchema, AuditQueryResponseSchema, AuditQuerySchema } from './audit';
 import { BreakGlassRequestSchema, BreakGlassResponseSchema, OfflineJustificationRequestSchema, OfflineJustificationResponseSchema } from './break-glass';
 import {
@@ -62,6 +62,7 @@ export const ROUTES = {
   pull: { method: 'GET', path: '/v1/sync/pull', auth: true, phi: true, query: PullQuerySchema, response: PullResponseSchema },
   wrapKey: { method: 'POST', path: '/v1/keys/wrap', auth: true, phi: true, body: WrapKeyRequestSchema, response: WrapKeyResponseSchema },
   unwrapKey: { method: 'POST', path: '/v1/keys/unwrap', auth: true, phi: true, body: UnwrapKeyRequestSchema, response: UnwrapKeyResponseSchema },
+  unwrapKeysBatch: { method: 'POST', path: '/v1/keys/unwrap-batch', auth: true, phi: true, body: UnwrapKeysBatchRequestSchema, response: UnwrapKeysBatchResponseSchema },
   auditIngest: { method: 'POST', path: '/v1/audit', auth: true, phi: true, body: AuditIngestRequestSchema, response: AuditIngestResponseSchema },
   breakGlass: { method: 'POST', path: '/v1/break-glass', auth: true, phi: true, body: BreakGlassRequestSchema, response: BreakGlassResponseSchema },
   breakGlassJustification: { method: 'POST', path: '/v1/break-glass/justification', auth: true, phi: true, body: OfflineJustificationRequestSchema, response: OfflineJustificationResponseSchema },

@@ -2,8 +2,11 @@
  * Sync benchmark: `npm run bench -- sync` -> bench/results/sync.json
  *
  *  initial_sync_records_per_s  a fresh workstation pulls, opens and stores N records of ~1 KB
- *                              (default 100,000) from the real server on loopback
- *  drain_10k_s                 10,000 queued mutations sealed and pushed
+ *                              (default 100,000) of BENCH_SYNC_PATIENTS care-team patients (default
+ *                              5,000: every one a key unwrap) from the real server on loopback, with
+ *                              the server's access-rate monitor at its production settings
+ *  drain_10k_s                 10,000 queued mutations sealed and pushed; every one must come back
+ *                              applied and be on the server, or the figure is not reported
  *  seal_per_s / open_per_s     1 KB envelopes, one core
  *
  * Environment: BENCH_SYNC_RECORDS (scale the initial sync down on a busy box), BENCH_SYNC_DRAIN
@@ -35,7 +38,7 @@ import { LIMITS } from '../../src-shared/sync/common';
 
 const RECORDS = Number(process.env.BENCH_SYNC_RECORDS ?? 100_000);
 const DRAIN = Number(process.env.BENCH_SYNC_DRAIN ?? 10_000);
-const PATIENTS = 100;
+const PATIENTS = Number(process.env.BENCH_SYNC_PATIENTS ?? 5_000);
 /** Records per pull page: the sync engine's default (LIMITS.pullLimitMax) unless BENCH_SYNC_PULL_LIMIT says otherwise. */
 const PULL_LIMIT = Number(process.env.BENCH_SYNC_PULL_LIMIT ?? LIMITS.pullLimitMax);
 const PAD = 'x'.repeat(850);
@@ -103,6 +106,21 @@ async function workstation(server: Endpoint, code: string, username: string, pas
   return { vault, client };
 }
 
+/** record id -> version of every record the server holds for these patients (pulled back, after the clock stopped). */
+async function drainedOnServer(client: ServerClient, patientIds: string[]): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  for (const patientId of patientIds) {
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await client.pull({ patientId, limit: LIMITS.pullLimitMax, ...(cursor ? { cursor } : {}) });
+      for (const r of page.records) versions.set(r.envelope.recordId, r.envelope.version);
+      if (!page.hasMore) break;
+      cursor = page.nextCursor;
+    }
+  }
+  return versions;
+}
+
 async function close(ws: { vault: Vault; client: ServerClient }) {
   ws.client.close();
   ws.vault.close();
@@ -126,7 +144,7 @@ export default async function run(): Promise<BenchResult> {
   const server = await startServer({
     dataDir, port: 0, seed: 'demo', demoPatients: 2,
     ...(pg ? { databaseUrl: process.env.EHR_TEST_DATABASE_URL } : {}),
-    config: { rateMonitor: { factor: 3, trailingHours: 168, minAccesses: 1_000_000 } },
+    // No config override: the access-rate monitor runs with the production defaults.
   });
   notes.push(`server database: ${pg ? 'PostgreSQL' : 'PGlite'}; the server runs in its own process after seeding`);
   let serverProcess: { endpoint: Endpoint; stop(): Promise<void> } | null = null;
@@ -140,12 +158,20 @@ export default async function run(): Promise<BenchResult> {
     // sealed exactly as workstations seal them, stored with the server's own record writer.
     const seeder = await workstation(server, await server.issueEnrollmentCode(), 'doctor', 'demo-doctor-2026', dirs);
     const keys = new Map<string, { keyId: string; key: Buffer }>();
-    for (let p = 0; p < PATIENTS; p++) {
-      const patientId = `bench-p-${p}`;
-      const k = { keyId: `${patientId}-k1`, key: randomBytes(32) };
-      await seeder.client.wrapKey({ patientId, keyId: k.keyId, dataKey: k.key.toString('base64url') });
-      keys.set(patientId, k);
-    }
+    // Patients of the nurse's ward (team-ward-a), registered as a clinic's patients are, then their keys.
+    const patientIds = Array.from({ length: PATIENTS }, (_, p) => `bench-p-${p}`);
+    await server.db.tx(async (sql) => {
+      await sql.query('INSERT INTO patients (id) SELECT unnest($1::text[])', [patientIds]);
+      await sql.query("INSERT INTO care_team_patients (team_id, patient_id) SELECT 'team-ward-a', unnest($1::text[])", [patientIds]);
+    });
+    const toWrap = [...patientIds];
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      for (let patientId = toWrap.shift(); patientId; patientId = toWrap.shift()) {
+        const k = { keyId: `${patientId}-k1`, key: randomBytes(32) };
+        await seeder.client.wrapKey({ patientId, keyId: k.keyId, dataKey: k.key.toString('base64url') });
+        keys.set(patientId, k);
+      }
+    }));
     const t0 = performance.now();
     for (let start = 0; start < RECORDS; start += 2000) {
       const rows: RecordRow[] = [];
@@ -178,6 +204,8 @@ export default async function run(): Promise<BenchResult> {
     const initialSeconds = (performance.now() - s0) / 1000;
     if (profiler) await profiler.stop(join(process.env.BENCH_SYNC_CPU_PROF!, 'client-pull.cpuprofile'));
     const stored = fresh.vault.resources.count();
+    // The demo seed's two patients are not on the nurse's ward; everything seeded here is.
+    if (stored < RECORDS) throw new Error(`initial sync stored ${stored} of ${RECORDS} records`);
     const t = pulled.timings;
     notes.push(`initial sync stored ${stored} records in ${initialSeconds.toFixed(1)} s (waiting for pages ${(t.fetchMs / 1000).toFixed(1)} s, opening ${(t.openMs / 1000).toFixed(1)} s, storing ${(t.storeMs / 1000).toFixed(1)} s)`);
     const initial_sync_records_per_s = stored / initialSeconds;
@@ -201,7 +229,17 @@ export default async function run(): Promise<BenchResult> {
       backoff: DEFAULT_BACKOFF, pushBatch: 500, pullLimit: 1000, auditBatch: 2000,
     });
     const drain_10k_s = ((performance.now() - d0) / 1000) * (10_000 / DRAIN);
-    notes.push(`drain: ${report.applied} applied, ${drainer.vault.outbox.count()} left`);
+    // Every mutation's outcome: all applied (none duplicate, conflicting or held), the outbox empty,
+    // and the server holding exactly those records at version 1.
+    const left = drainer.vault.outbox.count();
+    if (report.applied !== DRAIN || report.duplicates || report.conflicts || report.held || left) {
+      throw new Error(`drain: ${report.applied}/${DRAIN} applied, ${report.duplicates} duplicate, ${report.conflicts} conflict, ${report.held} held, ${left} left`);
+    }
+    const onServer = await drainedOnServer(drainer.client, dpatients);
+    if (onServer.size !== DRAIN || [...onServer.values()].some((v) => v !== 1)) {
+      throw new Error(`drain: the server holds ${onServer.size} of ${DRAIN} drained records (all must be at version 1)`);
+    }
+    notes.push(`drain: ${report.applied} of ${DRAIN} applied, ${left} left, ${onServer.size} read back from the server`);
     await close(drainer);
 
     return {
@@ -217,7 +255,7 @@ export default async function run(): Promise<BenchResult> {
         seal_per_s: '>= 100000',
         open_per_s: '>= 100000',
       },
-      details: { records: RECORDS, drained: DRAIN, patients: PATIENTS, pullLimit: PULL_LIMIT, pushBatch: 500 },
+      details: { records: RECORDS, drained: DRAIN, patients: PATIENTS, rateMonitor: 'production defaults', pullLimit: PULL_LIMIT, pushBatch: 500 },
       notes,
     };
   } finally {

@@ -71,6 +71,38 @@ describe.each(VARIANTS)('key service on $name', (variant) => {
     expect((await wrap(doctor2, 'demo-p-0002', 'k-evil', randomBytes(32))).status).toBe(403);
   });
 
+  it('batch unwrap: keys of visible patients in one call, others refused per patient and audited like single unwraps', async () => {
+    const [own] = await server.db.query<{ key_id: string }>("SELECT key_id FROM data_keys WHERE patient_id = 'demo-p-0006' ORDER BY created_at LIMIT 1");
+    const [other] = await server.db.query<{ key_id: string }>("SELECT key_id FROM data_keys WHERE patient_id = 'demo-p-0002' ORDER BY created_at LIMIT 1");
+    const single = await unwrap(doctor2, 'demo-p-0002', other!.key_id);
+    expect(single.status).toBe(403);
+    const viaNurse = (await unwrap(nurse, 'demo-p-0006', own!.key_id)).body.keys[0]!;
+    const res = await call<{ keys: { patientId: string; keyId: string; dataKey: string }[]; refused: { patientId: string; keyId: string; code: string }[] }>(
+      server, 'POST', '/v1/keys/unwrap-batch',
+      { token: nurse, body: { keys: [{ patientId: 'demo-p-0006', keyId: own!.key_id }, { patientId: 'demo-p-0006', keyId: 'k-none' }, { patientId: 'demo-p-0001', keyId: 'k-x' }, { patientId: 'demo-p-0006', keyId: own!.key_id }] } },
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.keys).toEqual([{ patientId: 'demo-p-0006', keyId: own!.key_id, dataKey: viaNurse.dataKey, createdAt: viaNurse.createdAt }]);
+    // demo-p-0001 is the restricted patient on no care team: refused, never unwrapped.
+    expect(res.body.refused).toEqual([{ patientId: 'demo-p-0006', keyId: 'k-none', code: 'NOT_FOUND' }, { patientId: 'demo-p-0001', keyId: 'k-x', code: 'FORBIDDEN' }]);
+    const denied = await server.db.query("SELECT severity FROM server_audit WHERE type = 'access-denied' AND patient_id = 'demo-p-0001' AND detail->>'route' = 'keys/unwrap-batch'");
+    expect(denied).toEqual([{ severity: 'high' }]);
+    const access = await server.db.query("SELECT 1 FROM server_audit WHERE type = 'key-access' AND patient_id = 'demo-p-0006' AND detail->>'batch' = 'true'");
+    expect(access.length).toBe(1);
+    // IDOR the other way round: doctor2 gets nothing of ward A's patient.
+    const idor = await call<{ keys: unknown[]; refused: { code: string }[] }>(server, 'POST', '/v1/keys/unwrap-batch', { token: doctor2, body: { keys: [{ patientId: 'demo-p-0002', keyId: other!.key_id }] } });
+    expect(idor.body.keys).toEqual([]);
+    expect(idor.body.refused.map((r) => r.code)).toEqual(['FORBIDDEN']);
+  });
+
+  it('batch unwrap refuses an oversized, empty or malformed batch (400) and an anonymous caller (401)', async () => {
+    const many = Array.from({ length: 2001 }, (_, i) => ({ patientId: 'demo-p-0006', keyId: `k-${i}` }));
+    expect((await call(server, 'POST', '/v1/keys/unwrap-batch', { token: nurse, body: { keys: many } })).status).toBe(400);
+    expect((await call(server, 'POST', '/v1/keys/unwrap-batch', { token: nurse, body: { keys: [] } })).status).toBe(400);
+    expect((await call(server, 'POST', '/v1/keys/unwrap-batch', { token: nurse, body: { keys: [{ patientId: "x' OR 1=1 --", keyId: 'k' }] } })).status).toBe(400);
+    expect((await call(server, 'POST', '/v1/keys/unwrap-batch', { body: { keys: [{ patientId: 'demo-p-0006', keyId: 'k' }] } })).status).toBe(401);
+  });
+
   it('keeps the KEK out of the database, in its own 0700 directory with a 0600 file', async () => {
     const kekDir = join(server.dir, 'kek');
     expect(statSync(kekDir).mode & 0o077).toBe(0);

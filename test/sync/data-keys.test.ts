@@ -59,6 +59,36 @@ describe('data keys', () => {
     expect(server.calls.unwrap).toBe(1);
   });
 
+  it('opens many patients\' keys in one batched unwrap: cached ones need no call, refusals are per key, fetched ones are cached', async () => {
+    const server = fakeKeyServer();
+    const batches: { patientId: string; keyId: string }[][] = [];
+    const client = {
+      ...server.client,
+      async unwrapKeysBatch(req: { keys: { patientId: string; keyId: string }[] }) {
+        batches.push(req.keys);
+        const keys = req.keys.flatMap((w) => (server.keys.get(w.patientId) ?? []).filter((k) => k.keyId === w.keyId).map((k) => ({ patientId: w.patientId, ...k })));
+        const refused = req.keys.filter((w) => !keys.some((k) => k.patientId === w.patientId && k.keyId === w.keyId))
+          .map((w) => ({ ...w, code: w.patientId === 'p-denied' ? 'FORBIDDEN' as const : 'NOT_FOUND' as const }));
+        return { keys, refused };
+      },
+    };
+    const keys = createDataKeyService({ vault, client });
+    await keys.openingKey('p-2', 'k-2'); // cached beforehand (one single unwrap)
+    const got = await keys.openingKeys!([
+      { patientId: 'p-1', keyId: 'k-old' }, { patientId: 'p-2', keyId: 'k-2' }, { patientId: 'p-denied', keyId: 'k' }, { patientId: 'p-1', keyId: 'k-gone' }, { patientId: 'p-1', keyId: 'k-old' },
+    ]);
+    expect(batches).toEqual([[{ patientId: 'p-1', keyId: 'k-old' }, { patientId: 'p-denied', keyId: 'k' }, { patientId: 'p-1', keyId: 'k-gone' }]]);
+    expect((got.get('p-1\u0000k-old') as { keyId: string }).keyId).toBe('k-old');
+    expect((got.get('p-2\u0000k-2') as { keyId: string }).keyId).toBe('k-2');
+    expect(got.get('p-denied\u0000k')).toMatchObject({ code: 'FORBIDDEN' });
+    expect(got.get('p-1\u0000k-gone')).toBeInstanceOf(DataKeyUnavailableError);
+    expect(server.calls.unwrap).toBe(1);
+    // Cached now: opening again needs no network at all.
+    expect((await keys.openingKey('p-1', 'k-old')).keyId).toBe('k-old');
+    expect(server.calls.unwrap).toBe(1);
+    expect(batches.length).toBe(1);
+  });
+
   it('refusals surface as errors and cache nothing', async () => {
     const server = fakeKeyServer();
     const keys = createDataKeyService({ vault, client: server.client });

@@ -25,5 +25,13 @@ export function auditedDataKeys(service: DataKeyService, record: (patientId: str
       note(patientId, key.keyId);
       return key;
     },
+    // Batched opening (pull) leaves the same once-per-key entries as one key at a time.
+    ...(service.openingKeys ? {
+      async openingKeys(wanted: Parameters<NonNullable<DataKeyService['openingKeys']>>[0]) {
+        const keys = await service.openingKeys!(wanted);
+        for (const k of keys.values()) if (!(k instanceof Error)) note(k.patientId, k.keyId);
+        return keys;
+      },
+    } : {}),
   };
 }

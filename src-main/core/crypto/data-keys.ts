@@ -17,6 +17,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EhrError, ErrorCode } from '../../../src-shared/errors';
 import type { Vault, DataKey } from '../vault';
 import type { ServerClient } from '../sync/server-client';
+import { UNWRAP_BATCH_MAX } from '../../../src-shared/sync/keys';
 
 export type { DataKey };
 
@@ -34,11 +35,20 @@ export class DataKeyUnavailableError extends EhrError {
   }
 }
 
+/** How openingKeys names a (patient, key) pair. */
+export const dataKeyMemoKey = (k: { patientId: string; keyId: string }): string => `${k.patientId}\u0000${k.keyId}`;
+
 export interface DataKeyService {
   /** The key that seals new versions for the patient: cached, else fetched from the key service. */
   sealingKey(patientId: string): Promise<DataKey>;
   /** The key an envelope names: cached, else fetched from the key service. */
   openingKey(patientId: string, keyId: string): Promise<DataKey>;
+  /**
+   * Many envelopes' keys at once (initial sync): cached ones at once, the rest in batched unwraps,
+   * all cached. Per (patient, key): the key, or the error that key's openingKey would have thrown
+   * (refused or gone). A transient failure (network) rejects the whole call.
+   */
+  openingKeys?(wanted: readonly { patientId: string; keyId: string }[]): Promise<Map<string, DataKey | EhrError>>;
   /** Cached only (never the network). */
   cachedKey(patientId: string, keyId?: string): DataKey | null;
   /** A fresh key for a patient created on this workstation; wrapped on the server by `wrapPending`. */
@@ -67,7 +77,7 @@ export interface DataKeyService {
 
 export interface DataKeyServiceOptions {
   vault: Pick<Vault, 'dataKeys' | 'kv' | 'transaction' | 'purgePatient' | 'cachedPatientIds'>;
-  client: Pick<ServerClient, 'unwrapKeys' | 'wrapKey'>;
+  client: Pick<ServerClient, 'unwrapKeys' | 'wrapKey'> & Partial<Pick<ServerClient, 'unwrapKeysBatch'>>;
   now?: () => Date;
 }
 
@@ -112,6 +122,45 @@ export function createDataKeyService(opts: DataKeyServiceOptions): DataKeyServic
       const fetched = (await fetchFromServer(patientId, keyId, null)).find((k) => k.keyId === keyId);
       if (!fetched) throw new DataKeyUnavailableError(patientId, keyId);
       return fetched;
+    },
+    async openingKeys(wanted) {
+      const out = new Map<string, DataKey | EhrError>();
+      const missing: { patientId: string; keyId: string }[] = [];
+      for (const w of wanted) {
+        const id = dataKeyMemoKey(w);
+        if (out.has(id)) continue;
+        const cached = vault.dataKeys.get(w.patientId, w.keyId, now());
+        if (cached) out.set(id, cached);
+        else {
+          out.set(id, new DataKeyUnavailableError(w.patientId, w.keyId));
+          missing.push(w);
+        }
+      }
+      if (missing.length && !client.unwrapKeysBatch) {
+        for (const w of missing) {
+          try {
+            out.set(dataKeyMemoKey(w), await service.openingKey(w.patientId, w.keyId));
+          } catch (e) {
+            if (!(e instanceof EhrError) || e.code !== ErrorCode.FORBIDDEN && e.code !== ErrorCode.NOT_FOUND) throw e;
+            out.set(dataKeyMemoKey(w), e);
+          }
+        }
+        return out;
+      }
+      for (let i = 0; i < missing.length; i += UNWRAP_BATCH_MAX) {
+        const res = await client.unwrapKeysBatch!({ keys: missing.slice(i, i + UNWRAP_BATCH_MAX) });
+        const fetched = res.keys.map((k) => ({ patientId: k.patientId, keyId: k.keyId, key: Buffer.from(k.dataKey, 'base64url'), expiresAt: null }));
+        vault.transaction(() => {
+          for (const k of fetched) vault.dataKeys.put(k);
+        });
+        for (const k of fetched) out.set(dataKeyMemoKey(k), k);
+        for (const r of res.refused) {
+          out.set(dataKeyMemoKey(r), r.code === 'FORBIDDEN'
+            ? new EhrError(ErrorCode.FORBIDDEN, 'This patient is outside your care teams; use break-glass if clinically needed.', { patientId: r.patientId })
+            : new DataKeyUnavailableError(r.patientId, r.keyId));
+        }
+      }
+      return out;
     },
     cachedKey: (patientId, keyId) => vault.dataKeys.get(patientId, keyId, now()),
     createForNewPatient(patientId) {

@@ -66,6 +66,16 @@ async function keysForPage(ctx: SyncContext, records: PulledRecord[], memo: KeyM
     if (cached) memo.set(memoKey, cached);
     else missing.set(memoKey, { patientId: env.patientId, keyId: env.keyId });
   }
+  if (ctx.keys.openingKeys && missing.size) {
+    // One batched unwrap for the page's unknown keys, not one round trip per patient.
+    const got = await ctx.keys.openingKeys([...missing.values()]);
+    for (const [memoKey, w] of missing) {
+      const k = got.get(memoKeyOf(w));
+      if (k && !(k instanceof Error)) memo.set(memoKey, k);
+      else refused.set(memoKey, k ?? new EhrError(ErrorCode.INTERNAL, 'No data key was obtained for a pulled record.', { patientId: w.patientId }));
+    }
+    return refused;
+  }
   const queue = [...missing.entries()];
   let transient: unknown = null;
   const worker = async (): Promise<void> => {

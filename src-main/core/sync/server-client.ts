@@ -18,7 +18,7 @@ import {
 import { BreakGlassResponseSchema, type BreakGlassRequest, type BreakGlassResponse } from '../../../src-shared/sync/break-glass';
 import { OfflineJustificationResponseSchema, type OfflineJustificationRequest, type OfflineJustificationResponse } from '../../../src-shared/sync/break-glass';
 import { EnrollResponseSchema, type Device, type EnrollRequest } from '../../../src-shared/sync/devices';
-import { UnwrapKeyResponseSchema, WrapKeyResponseSchema, type UnwrapKeyRequest, type UnwrapKeyResponse, type WrapKeyRequest, type WrapKeyResponse } from '../../../src-shared/sync/keys';
+import { UnwrapKeyResponseSchema, UnwrapKeysBatchResponseSchema, WrapKeyResponseSchema, type UnwrapKeyRequest, type UnwrapKeyResponse, type UnwrapKeysBatchRequest, type UnwrapKeysBatchResponse, type WrapKeyRequest, type WrapKeyResponse } from '../../../src-shared/sync/keys';
 import { PullResponseSchema, PushResponseSchema, type PullQuery, type PullResponse, type PushRequest, type PushResponse } from '../../../src-shared/sync/sync';
 import { AuditIngestResponseSchema, type AuditIngestRequest, type AuditIngestResponse } from '../../../src-shared/sync/audit';
 import { PinnedAgent } from './pinned-https';
@@ -72,6 +72,8 @@ export interface ServerClient {
   pull(query: PullQuery, opts?: CallOptions): Promise<PullResponse>;
   wrapKey(req: WrapKeyRequest, opts?: CallOptions): Promise<WrapKeyResponse>;
   unwrapKeys(req: UnwrapKeyRequest, opts?: CallOptions): Promise<UnwrapKeyResponse>;
+  /** Many patients' keys in one round trip (initial sync); refusals are listed, not thrown. */
+  unwrapKeysBatch(req: UnwrapKeysBatchRequest, opts?: CallOptions): Promise<UnwrapKeysBatchResponse>;
   ingestAudit(req: AuditIngestRequest, opts?: CallOptions): Promise<AuditIngestResponse>;
   /** Raw JSON call for routes not wrapped above (admin/test helpers). Still pinned and validated by caller. */
   call(req: JsonRequest & { auth?: boolean }): Promise<unknown>;
@@ -205,6 +207,7 @@ export function createServerClient(options: ServerClientOptions): ServerClient {
     },
     wrapKey: (req, opts) => send(WrapKeyResponseSchema, { method: 'POST', path: `${API_PREFIX}/keys/wrap`, body: req, headers: phiHeaders(opts) }, true),
     unwrapKeys: (req, opts) => send(UnwrapKeyResponseSchema, { method: 'POST', path: `${API_PREFIX}/keys/unwrap`, body: req, headers: phiHeaders(opts) }, true),
+    unwrapKeysBatch: (req, opts) => send(UnwrapKeysBatchResponseSchema, { method: 'POST', path: `${API_PREFIX}/keys/unwrap-batch`, body: req, headers: phiHeaders(opts) }, true),
     ingestAudit: (req, opts) => send(AuditIngestResponseSchema, { method: 'POST', path: `${API_PREFIX}/audit`, body: req, headers: phiHeaders(opts), signal: opts?.signal }, true),
     async call(req) {
       const res = await raw({ ...req, headers: { [CORRELATION_HEADER]: randomUUID(), ...req.headers } }, req.auth ?? false);

@@ -64,6 +64,7 @@ export interface Res<T = unknown> {
   status: number;
   body: T;
   text: string;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** HTTPS JSON call trusting only the server's own CA (as a pinned client would). */
@@ -89,7 +90,7 @@ export function call<T = unknown>(
         } catch {
           /* not JSON */
         }
-        resolve({ status: res.statusCode ?? 0, body: body as T, text });
+        resolve({ status: res.statusCode ?? 0, body: body as T, text, headers: res.headers });
       });
     });
     req.on('error', reject);

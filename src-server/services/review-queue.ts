@@ -18,8 +18,9 @@ import type { Principal } from './tokens';
 
 const LIMIT = 500;
 const iso = (d: Date | string | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
+/** Whole minutes (the screen shows "N min"; the wire bounds it to an int4 like every number). */
 const minutesBetween = (a: string | null, b: string | null): number | null =>
-  a && b ? Math.round((Date.parse(b) - Date.parse(a)) / 600) / 100 : null;
+  a && b ? Math.max(0, Math.round((Date.parse(b) - Date.parse(a)) / 60_000)) : null;
 const dispositionAad = (subject: string, id: string, n: string): string => `disposition|${subject}|${id}|${n}`;
 
 type Detail = ReviewItem['detail'];

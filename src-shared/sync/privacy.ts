@@ -14,7 +14,7 @@
  * officer needs (justification, review notes), which the server keeps sealed at rest.
  */
 import { z } from 'zod';
-import { IdSchema, IsoDateTimeSchema } from './common';
+import { IdSchema, Int4Schema, IsoDateTimeSchema } from './common';
 
 export const REVIEW_SUBJECTS = ['break-glass', 'offline-break-glass', 'alert', 'refused-justification'] as const;
 export const ReviewSubjectSchema = z.enum(REVIEW_SUBJECTS);
@@ -52,7 +52,7 @@ export const ReviewItemSchema = z
     justification: z.string().nullable(),
     startsAt: IsoDateTimeSchema.nullable(),
     endsAt: IsoDateTimeSchema.nullable(),
-    durationMinutes: z.number().nullable(),
+    durationMinutes: Int4Schema.nullable(),
     /** The account's status now (access-rate alerts end in suspend or reinstate). */
     userStatus: z.string().max(16).nullable(),
     detail: SafeDetailSchema,

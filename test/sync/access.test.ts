@@ -137,7 +137,7 @@ describe('audit queue', () => {
     saveLocally(ws.vault, note('audit-1', 'demo-p-0004', 'a'), 'demo-p-0004');
     saveLocally(ws.vault, note('audit-2', 'demo-p-0004', 'b'), 'demo-p-0004');
     let s = await ws.engine.syncNow();
-    expect(s.audit).toEqual({ pending: 0, rejected: null });
+    expect(s.audit).toEqual({ pending: 0, rejected: null, quarantined: 0 });
     const onServer = await server.db.query<{ seq: string }>('SELECT seq::text AS seq FROM device_audit WHERE device_id = $1 ORDER BY seq', [ws.vault.device.deviceId]);
     expect(onServer.map((r) => Number(r.seq))).toEqual([1, 2]);
 

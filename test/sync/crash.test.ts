@@ -99,7 +99,7 @@ it(`server holds every mutation exactly once after ${KILLS} SIGKILLs mid-drain`,
 
   const final = await runChild(args, null);
   expect(final.done).toMatchObject({ state: 'idle', pending: 0, held: 0, errorCode: null });
-  expect(final.done!.audit).toEqual({ pending: 0, rejected: null });
+  expect(final.done!.audit).toEqual({ pending: 0, rejected: null, quarantined: 0 });
 
   // Exactly once: every mutation id once, applied (never a conflict with itself).
   const rows = await server.db.query<{ mutation_id: string; status: string }>(

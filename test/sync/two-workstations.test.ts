@@ -72,7 +72,7 @@ describe.each(backends)('two workstations, one chart ($name)', ({ postgres }) =>
     const after = await b.engine.syncNow();
     expect(after.conflicts).toBe(0);
     expect(after.state).toBe('idle');
-    expect(after.audit).toEqual({ pending: 0, rejected: null });
+    expect(after.audit).toEqual({ pending: 0, rejected: null, quarantined: 0 });
     expect(after.pendingMutations).toBe(0);
     expect(b.vault.resources.get('note-shared')).toMatchObject({ version: 3, status: 'synced' });
 

@@ -38,6 +38,13 @@ export class LoginRefused extends Error {
 }
 
 const wrongCredentials = (): EhrError => new EhrError(ErrorCode.UNAUTHENTICATED, 'Wrong username or password.');
+/**
+ * The server answers a locked account exactly like a wrong password (no oracle for names or locks),
+ * so a refusal from it may be either: the message says so, or a locked-out nurse would retype a
+ * right password forever.
+ */
+const refusedByServer = (): EhrError =>
+  new EhrError(ErrorCode.UNAUTHENTICATED, 'Wrong username or password, or too many attempts: try again later or ask an administrator.');
 const accountLocked = (): EhrError =>
   new EhrError(ErrorCode.ACCOUNT_LOCKED, 'This account is locked on this workstation after too many failed attempts. Try again later or ask an administrator.');
 
@@ -63,7 +70,7 @@ export class Authenticator {
         if (!(e instanceof EhrError) || e.code !== ErrorCode.OFFLINE) {
           if (e instanceof EhrError && e.code === ErrorCode.UNAUTHENTICATED) {
             if (cached) this.countFailure(cached);
-            throw new LoginRefused(wrongCredentials(), cached?.userId ?? null);
+            throw new LoginRefused(refusedByServer(), cached?.userId ?? null);
           }
           throw new LoginRefused(e instanceof EhrError ? e : new EhrError(ErrorCode.INTERNAL, 'Login failed.'), cached?.userId ?? null);
         }

@@ -13,7 +13,7 @@ import path from 'node:path';
 
 const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
 /** Packages that only run under Node (native addons, servers, drivers). */
-export const NODE_ONLY_PACKAGES = new Set(['better-sqlite3-multiple-ciphers', 'keytar', 'fastify', 'pg', '@electric-sql/pglite', '@node-rs/argon2', 'electron-updater']);
+export const NODE_ONLY_PACKAGES = new Set(['better-sqlite3-multiple-ciphers', 'keytar', 'fastify', 'pg', '@electric-sql/pglite', '@node-rs/argon2', 'electron-updater', 'playwright-core']);
 const REACT_PACKAGES = new Set(['react', 'react-dom', 'zustand']);
 
 /** Layer folders, most specific first. */
@@ -22,6 +22,7 @@ const LAYERS = [
   ['src-shared', 'shared'],
   ['src-main/core', 'core'],
   ['src-main/electron', 'electron-main'],
+  ['src-main/chromium-host', 'chromium-host'],
   ['src-renderer', 'renderer'],
   ['src-server', 'server'],
 ];
@@ -36,13 +37,15 @@ const ALLOWED = {
     why: 'src-main/core is plain Node: only src-main/electron may import electron; never the server or renderer' },
   'electron-main': { layers: ['shared', 'shared-node', 'core', 'electron-main'], builtins: true, nodeOnly: true, electron: true, react: false,
     why: 'the Electron shell uses core and shared code only, talks to the renderer only through the preload bridge, and renders no React' },
+  'chromium-host': { layers: ['shared', 'shared-node', 'core', 'electron-main', 'chromium-host'], builtins: true, nodeOnly: true, electron: false, react: false,
+    why: 'the development host is the Electron shell without Electron: core, shared code and the shell\'s pure modules (app://, CSP, enrollment), never electron itself or React' },
   renderer: { layers: ['shared', 'renderer'], builtins: false, nodeOnly: false, electron: false, react: true,
     why: 'the renderer talks to the main process only through window.ehr: no Node, Electron or main/server code' },
   server: { layers: ['shared', 'shared-node', 'server'], builtins: true, nodeOnly: true, electron: false, react: false,
     why: 'the server never imports client (main or renderer) code' },
 };
 
-const LAYER_NAMES = { shared: 'src-shared', 'shared-node': 'src-shared/node', core: 'src-main/core', 'electron-main': 'src-main/electron', renderer: 'src-renderer', server: 'src-server' };
+const LAYER_NAMES = { shared: 'src-shared', 'shared-node': 'src-shared/node', core: 'src-main/core', 'electron-main': 'src-main/electron', 'chromium-host': 'src-main/chromium-host', renderer: 'src-renderer', server: 'src-server' };
 
 /** The layer of a path relative to the project root (forward slashes), or null outside them. */
 export function layerOf(rel) {

@@ -85,7 +85,8 @@ export function createAppProtocolHandler(deps: AppProtocolDeps): (request: Reque
     try {
       const [real, root] = await Promise.all([realpath(file), realpath(path.resolve(deps.rootDir))]);
       if (real !== root && !real.startsWith(root + path.sep)) return refuse(404);
-      const body = await readFile(real);
+      // A copy on its own ArrayBuffer: what every Fetch typing (Node's and the DOM's) takes as a body.
+      const body = Uint8Array.from(await readFile(real));
       const headers = { ...securityHeaders(), 'Content-Type': mimeType(real) };
       return new Response(request.method === 'HEAD' ? null : body, { status: 200, headers });
     } catch {

@@ -19,8 +19,7 @@ import { build } from 'vite';
 import { chromium } from '@playwright/test';
 import playwrightConfig from '../../playwright.config';
 import { percentile, median, type BenchResult } from './bench-kit';
-import { serveRenderer } from '../e2e/renderer-server';
-import { openBridgedPage } from '../e2e/browser-page';
+import { openBridgedPage } from '../../src-main/chromium-host/bridge-page';
 import { SyntheticCore, syntheticPatient, vitalRecords } from '../e2e/synthetic-core';
 
 const PATIENTS = 200_000;
@@ -61,11 +60,10 @@ export default async function run(): Promise<BenchResult> {
     users: [{ userId: 'u-bench', username: 'bench', displayName: 'Bench Nurse', roles: ['nurse'], password: 'bench-password' }],
     records: new Map([[heavy.id, vitalRecords(heavy.id, OBSERVATIONS)]]),
   });
-  const server = await serveRenderer();
   const browser = await chromium.launch(playwrightConfig.use?.launchOptions);
   try {
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    const bp = await openBridgedPage(context, server.url, core);
+    const bp = await openBridgedPage(context, core);
     const { page } = bp;
     await page.getByLabel('Username').fill('bench');
     await page.getByLabel('Password').fill('bench-password');
@@ -156,6 +154,5 @@ export default async function run(): Promise<BenchResult> {
     };
   } finally {
     await browser.close();
-    await server.close();
   }
 }

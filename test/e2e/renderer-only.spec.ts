@@ -7,8 +7,8 @@
 import { test, expect, type Browser } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 import type { AllergyIntolerance, DocumentReference, Patient } from '@medplum/fhirtypes';
-import { serveRenderer, type RendererServer } from './renderer-server';
-import { openBridgedPage, type BridgedPage } from './browser-page';
+import { openBridgedPage, type BridgedPage } from '../../src-main/chromium-host/bridge-page';
+import { DEV_HOST_ENTRY_URL } from '../../src-main/chromium-host/renderer-origin';
 import { SyntheticCore, syntheticPatient, vitalRecords } from './synthetic-core';
 import { CANARY, expectNoPhiInPage, expectWebStorageEmpty } from './phi-probe';
 import type { RecordView } from '../../src-shared/api/types';
@@ -37,15 +37,9 @@ function makeCore(): SyntheticCore {
   });
 }
 
-let server: RendererServer;
-test.beforeAll(async () => {
-  server = await serveRenderer();
-});
-test.afterAll(async () => server.close());
-
 async function signInAndOpenCanary(browser: Browser, core: SyntheticCore): Promise<BridgedPage> {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const bp = await openBridgedPage(ctx, server.url, core);
+  const bp = await openBridgedPage(ctx, core);
   const { page } = bp;
   await page.getByLabel('Username').fill('drgrey');
   await page.getByLabel('Password').fill('correct horse');
@@ -58,7 +52,7 @@ async function signInAndOpenCanary(browser: Browser, core: SyntheticCore): Promi
 }
 
 test('a wrong password is refused with a PHI-free message', async ({ browser }) => {
-  const bp = await openBridgedPage(await browser.newContext(), server.url, makeCore());
+  const bp = await openBridgedPage(await browser.newContext(), makeCore());
   await bp.page.getByLabel('Username').fill('drgrey');
   await bp.page.getByLabel('Password').fill('wrong');
   await bp.page.getByRole('button', { name: 'Sign in' }).click();
@@ -102,7 +96,7 @@ test('lock hides all PHI, moves focus, and unlock brings back the chart and the 
 
 test('search and login screens pass axe; nothing reaches storage, URL or title', async ({ browser }) => {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const { page } = await openBridgedPage(ctx, server.url, makeCore());
+  const { page } = await openBridgedPage(ctx, makeCore());
   expect((await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id)).toEqual([]);
   await page.screenshot({ path: 'test-results/screens/login.png' });
   await page.getByLabel('Username').fill('drgrey');
@@ -113,7 +107,12 @@ test('search and login screens pass axe; nothing reaches storage, URL or title',
   expect((await new AxeBuilder({ page }).analyze()).violations.map((v) => v.id)).toEqual([]);
   await page.screenshot({ path: 'test-results/screens/search.png' });
   await expect(page).toHaveTitle('Clinic EHR');
-  expect(page.url()).toBe(server.url);
+  expect(page.url()).toBe(DEV_HOST_ENTRY_URL);
+  // The page runs under the Electron shell's CSP (served by the shell's own app:// handler):
+  // connect-src 'none' refuses even a same-origin fetch, inline script never runs.
+  expect(await page.evaluate(() => fetch('/index.html').then(() => 'fetched', () => 'refused'))).toBe('refused');
+  await page.addScriptTag({ content: 'window.__inline = 1' }).catch(() => undefined);
+  expect(await page.evaluate(() => (window as unknown as { __inline?: number }).__inline)).toBeUndefined();
   await expectWebStorageEmpty(page);
 });
 

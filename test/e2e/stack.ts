@@ -1,11 +1,10 @@
 /**
- * What every end-to-end spec file sets up the same way: the built renderer served locally, one
+ * What every end-to-end spec file sets up the same way: one
  * sync server for the file, workstations launched per test and closed after it, and the axe check.
  * Call `useE2eStack()` at the top of a spec file.
  */
 import { test, expect, type Browser, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { serveRenderer, type RendererServer } from './renderer-server';
 import { launchWorkstation, startE2eServer, type E2eServer, type E2eWorkstation } from './workstation';
 
 export interface E2eStack {
@@ -16,11 +15,9 @@ export interface E2eStack {
 }
 
 export function useE2eStack(): E2eStack {
-  let renderer: RendererServer | undefined;
   let server: E2eServer | undefined;
   const running: E2eWorkstation[] = [];
   test.beforeAll(async () => {
-    renderer = await serveRenderer();
     server = await startE2eServer();
   });
   test.afterEach(async () => {
@@ -28,7 +25,6 @@ export function useE2eStack(): E2eStack {
   });
   test.afterAll(async () => {
     await server?.close();
-    await renderer?.close();
   });
   return {
     get server(): E2eServer {
@@ -36,8 +32,8 @@ export function useE2eStack(): E2eStack {
       return server;
     },
     async station(browser, name) {
-      if (!renderer || !server) throw new Error('The e2e stack is not started (use it inside a test).');
-      const ws = await launchWorkstation({ browser, renderer, server, name });
+      if (!server) throw new Error('The e2e stack is not started (use it inside a test).');
+      const ws = await launchWorkstation({ browser, server, name });
       running.push(ws);
       return ws;
     },

@@ -11,7 +11,7 @@ import type { EhrEvent } from '../../src-shared/api/events';
 import type {
   BreakGlassGrant, Chart, Draft, PatientSummary, RecordView, SessionStatus, SyncStatus, UserInfo,
 } from '../../src-shared/api/types';
-import type { CorePort } from './core-port';
+import type { CorePort } from '../../src-main/chromium-host/bridge-page';
 
 export interface SyntheticUser extends UserInfo { password: string }
 

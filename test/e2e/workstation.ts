@@ -5,8 +5,7 @@
  * `window.ehr` contract the Electron preload exposes, talking to a real sync server on loopback.
  *
  *   const server = await startE2eServer();                         // startServer, demo seed, port 0
- *   const renderer = await serveRenderer();                         // dist/renderer on 127.0.0.1
- *   const ws = await launchWorkstation({ browser, renderer, server, name: 'nurse-station' });
+ *   const ws = await launchWorkstation({ browser, server, name: 'nurse-station' });
  *   await ws.login(NURSE);                                          // through the UI
  *   ws.clock.advance(15 * 60_000);                                  // the core's fake clock: idle lock
  *   await ws.eventsDelivered();
@@ -17,8 +16,10 @@
  * fake clock. Run inside scripts/keyring-session.sh (npm run test:e2e does) so keytar reaches a
  * real Secret Service; the fixture refuses to fall back to an in-memory key store.
  *
- * No network port carries PHI to the page: the renderer's bytes come from a static loopback
- * server, and every call goes through one Playwright binding into this process (browser-page.ts).
+ * The page is put in front of the core by the development host's own bridge
+ * (src-main/chromium-host/bridge-page.ts): what the tests drive is what `npm start` runs without
+ * Electron. No network port is involved: the renderer's files are routed over the DevTools pipe with
+ * the Electron shell's CSP, and every call goes through one binding into this process.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,9 +32,8 @@ import { FakeClock } from '../../src-main/core/session';
 import { createServerClient } from '../../src-main/core/sync/server-client';
 import { loadStartServer, type RunningE2eServer } from './server-loader';
 import type { Policy } from '../../src-shared/policy';
-import { openBridgedPage } from './browser-page';
+import { openBridgedPage } from '../../src-main/chromium-host/bridge-page';
 import { unlockTestKeyring } from '../vault/helpers';
-import type { RendererServer } from './renderer-server';
 
 export const NURSE = { username: 'nurse', password: 'demo-nurse-2026' } as const;
 export const DOCTOR = { username: 'doctor', password: 'demo-doctor-2026' } as const;
@@ -85,7 +85,6 @@ export async function startE2eServer(opts: { demoPatients?: number; postgres?: b
 
 export interface LaunchOptions {
   browser: Browser;
-  renderer: RendererServer;
   /** The sync server; null for a workstation that never had one (offline-only). */
   server: Pick<RunningE2eServer, 'url' | 'fingerprint' | 'issueEnrollmentCode'> | null;
   /** A label for screenshots and the keychain service name. */
@@ -157,7 +156,7 @@ export async function launchWorkstation(opts: LaunchOptions): Promise<E2eWorksta
     client.close();
   }
   const context = await opts.browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const bridged = await openBridgedPage(context, opts.renderer.url, core);
+  const bridged = await openBridgedPage(context, core);
   const { page } = bridged;
 
   const ws: E2eWorkstation = {

@@ -54,10 +54,10 @@ describe('npm start without an Electron binary', () => {
     if (!deleted.ok) expect(deleted.reason).toContain('missing at');
   });
 
-  it('exits non-zero with a plain message and the fix, and no stack trace', () => {
+  it('asked for Electron, exits non-zero with a plain message and the fix, and no stack trace', () => {
     // ELECTRON_OVERRIDE_DIST_PATH is Electron's own variable: pointing it at nothing makes the binary
     // missing here whether or not this machine has one.
-    const r = spawnSync(process.execPath, [script, '--check'], {
+    const r = spawnSync(process.execPath, [script, '--electron'], {
       cwd: root,
       encoding: 'utf8',
       env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: path.join(tmp, 'no-such-electron') },
@@ -69,6 +69,17 @@ describe('npm start without an Electron binary', () => {
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/); // no stack frames
     expect(r.stderr).not.toMatch(/Error:/);
     expect(r.stdout).toBe('');
+  });
+
+  it('uses the development host without Electron, for --check, or when asked; Electron otherwise', () => {
+    const chooseHost = (mod as unknown as { chooseHost: (argv: string[], env: Record<string, string>, e: Status) => string }).chooseHost;
+    const have: Status = { ok: true, path: '/x/electron' };
+    const missing: Status = { ok: false, reason: 'skipped' };
+    expect(chooseHost([], {}, have)).toBe('electron');
+    expect(chooseHost([], {}, missing)).toBe('chromium');
+    expect(chooseHost(['--check'], {}, have)).toBe('chromium');
+    expect(chooseHost([], { EHR_HOST: 'chromium' }, have)).toBe('chromium');
+    expect(chooseHost(['--electron'], {}, missing)).toBe('electron');
   });
 
   it('the message names the cause it was given', () => {

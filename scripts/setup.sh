@@ -44,7 +44,8 @@ if [[ "$(cat node_modules/.ehr-installed 2>/dev/null)" != "$lock_hash" ]]; then
 fi
 
 # The Electron binary, where the network allows (install.js returns at once when it is already there).
-# Not fatal: without it, the tests still run (npm test); npm start says how to get the binary.
+# Not fatal: without it npm start opens the development host (src-main/chromium-host) and npm test
+# runs everything.
 mkdir -p .data
 electron_log=.data/electron-install.log
 if ! (unset ELECTRON_SKIP_BINARY_DOWNLOAD; timeout 120 node node_modules/electron/install.js) >"$electron_log" 2>&1; then
@@ -60,5 +61,5 @@ node --input-type=module -e '
   try { log = readFileSync(process.argv[1], "utf8"); } catch {}
   const cause = log.split("\n").map((l) => l.trim()).find((l) => /^\w*Error\b|ENOTFOUND|ECONN|ETIMEDOUT|EAI_AGAIN|HTTPError/.test(l));
   const reason = (cause ?? (log.trim() ? "see " + process.argv[1] : "the download timed out or was skipped")).replace(/^\w*Error: /, "");
-  console.log(`setup: no Electron binary (the download failed: ${reason}); npm test runs without it, npm start needs it`);
+  console.log(`setup: no Electron binary (the download failed: ${reason}); npm start will use the development host (Debian\x27s Chromium), npm test runs everything`);
 ' "$electron_log"

@@ -8,8 +8,11 @@
  *  import_resources_per_s         resources / time until the last file was imported (the push runs beside it)
  *  sync_tail_s                    how long the sync took after the last file (what the push had not caught up)
  *  per_file_fixed_ms              what a one-resource bundle costs (the fixed cost per file)
+ *  validation_worker_speedup      import-only rate with the validation worker / without it, on the
+ *                                 same small folder into fresh vaults, measured in this run (no push)
  *
- * Environment: BENCH_IMPORT_PATIENTS (default 1000; scale down on a busy box), BENCH_IMPORT_CPU_PROF=<dir>
+ * Environment: BENCH_IMPORT_PATIENTS (default 1000; scale down on a busy box), BENCH_IMPORT_AB_PATIENTS
+ * (default 40: the worker-on/off comparison), BENCH_IMPORT_CPU_PROF=<dir>
  * (V8 CPU profile of the client), BENCH_SYNC_PG=1 for PostgreSQL instead of PGlite.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +32,7 @@ import { syntheaBundle } from '../helpers/synthea';
 
 const PATIENTS = Number(process.env.BENCH_IMPORT_PATIENTS ?? 1000);
 const TARGET = 2000;
+const AB_PATIENTS = Number(process.env.BENCH_IMPORT_AB_PATIENTS ?? 40);
 
 export default async function run(): Promise<BenchResult> {
   const notes: string[] = [];
@@ -50,6 +54,12 @@ export default async function run(): Promise<BenchResult> {
     writeFileSync(join(folder, 'fhir', `patient-${String(i).padStart(5, '0')}.json`), JSON.stringify(b));
   }
   notes.push(`generated ${PATIENTS} bundles, ${entries} entries, in ${((performance.now() - g0) / 1000).toFixed(1)} s (not timed)`);
+  const abFolder = tmp('ehr-bench-import-ab-');
+  const abRand = mulberry32(41);
+  for (let i = 0; i < AB_PATIENTS; i++) {
+    const b = syntheaBundle(900_000 + i, { entries: 100 + Math.floor(abRand() * 1000), type: i % 2 ? 'batch' : 'transaction' });
+    writeFileSync(join(abFolder, `patient-${String(i).padStart(5, '0')}.json`), JSON.stringify(b));
+  }
   // One-resource bundles (a Patient each), distinct, so none is an unchanged no-op.
   const tinyDir = tmp('ehr-bench-import-tiny-');
   const tiny = [1, 2, 3, 4, 5].map((seed) => {
@@ -84,6 +94,27 @@ export default async function run(): Promise<BenchResult> {
       }
       await engine.syncNow();
 
+      // The validation worker's effect, in this run: the same small folder imported (no push) into two
+      // fresh vaults, worker off then on, twice each, best of each kept.
+      const abRates: Record<'off' | 'on', number[]> = { off: [], on: [] };
+      const idle = async () => engine.status();
+      for (const round of [0, 1]) {
+        for (const mode of ['off', 'on'] as const) {
+          const v = await openVault({ dir: tmp(`ehr-bench-import-ab-${mode}-${round}-`), keyStore: createMemoryKeyStore() });
+          try {
+            const keys = createSyncEngine({ vault: v, client, intervalMs: 3_600_000 }).keys;
+            const t = performance.now();
+            const { run: r } = await importAndSync([abFolder], { ...opts, vault: v, keys }, { syncNow: idle }, undefined, { validationWorker: mode === 'on' });
+            abRates[mode].push((r.totals.imported + r.totals.directory) / ((performance.now() - t) / 1000));
+          } finally {
+            v.close();
+          }
+        }
+      }
+      const abOff = Math.max(...abRates.off);
+      const abOn = Math.max(...abRates.on);
+      notes.push(`validation worker A/B (${AB_PATIENTS} patients, import only): ${abOff.toFixed(0)}/s without, ${abOn.toFixed(0)}/s with`);
+
       const profiler = process.env.BENCH_IMPORT_CPU_PROF ? await startProfile() : null;
       // What `npm run import` does: import and push side by side, then a last full cycle.
       const i0 = performance.now();
@@ -105,6 +136,7 @@ export default async function run(): Promise<BenchResult> {
           import_resources_per_s: resources / importS,
           sync_tail_s: syncS,
           per_file_fixed_ms: sorted[Math.floor(sorted.length / 2)]!,
+          validation_worker_speedup: abOn / abOff,
           patients: report.totals.patients,
           resources,
         },
@@ -113,6 +145,7 @@ export default async function run(): Promise<BenchResult> {
           import_resources_per_s: `>= ${TARGET}`,
           sync_tail_s: 'small: the push keeps up with the import',
           per_file_fixed_ms: '<< 1200 (the cost before this suite)',
+          validation_worker_speedup: '> 1 (ratio in this run)',
         },
         details: { patients: PATIENTS, entries, importSeconds: importS, syncTailSeconds: syncS, totalSeconds: totalS, fixedMs: fixed },
         notes,

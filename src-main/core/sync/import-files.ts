@@ -9,6 +9,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EhrError, ErrorCode } from '../../../src-shared/errors';
 import { LIMITS } from '../../../src-shared/sync/common';
+import { vouchValidated } from '../vault/fhir-validate';
+import { startValidationWorker } from '../vault/fhir-validate-worker';
 import { importBundle, type ImportOptions, type ImportReport } from './fhir-import';
 import type { SyncEngine, SyncStatus } from './index';
 
@@ -74,28 +76,46 @@ export function findBundleFiles(args: readonly string[]): { files: { path: strin
   return { files, problems };
 }
 
-function readBundle(path: string): { bundle: unknown } | { reason: FileProblem['reason']; message: string } {
-  let text: string;
+type FileRead = { text: string } | { reason: FileProblem['reason']; message: string };
+
+function readText(path: string): FileRead {
   try {
-    text = readFileSync(path, 'utf8');
+    return { text: readFileSync(path, 'utf8') };
   } catch (e) {
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     return missing ? { reason: 'not-found', message: 'file not found' } : { reason: 'unreadable', message: 'the file cannot be read' };
   }
+}
+
+function parseBundleText(read: FileRead): { bundle: unknown } | { reason: FileProblem['reason']; message: string } {
+  if (!('text' in read)) return read;
   try {
-    return { bundle: JSON.parse(text) };
+    return { bundle: JSON.parse(read.text) };
   } catch {
     return { reason: 'not-json', message: 'the file is not JSON' };
   }
 }
 
+/** Marks the entries the validation worker found valid (same text, same entry order). */
+function applyVerdicts(bundle: unknown, verdicts: readonly boolean[]): void {
+  const entries = (bundle as { entry?: unknown } | null)?.entry;
+  if (!Array.isArray(entries) || entries.length !== verdicts.length) return;
+  entries.forEach((e: { resource?: unknown } | null, i) => {
+    if (verdicts[i] && e && typeof e.resource === 'object' && e.resource !== null) vouchValidated(e.resource);
+  });
+}
+
 /** The run's bookkeeping: one file's import folded into the totals. */
-function importOne(run: ImportRunReport, patients: Set<string>, f: { path: string; argument: number }, file: number, opts: ImportOptions): number {
-  const read = readBundle(f.path);
+function importOne(
+  run: ImportRunReport, patients: Set<string>, f: { path: string; argument: number }, file: number, opts: ImportOptions,
+  pre?: { read: FileRead; verdicts: readonly boolean[] },
+): number {
+  const read = parseBundleText(pre?.read ?? readText(f.path));
   if ('reason' in read) {
     run.fileProblems.push({ file, argument: f.argument, reason: read.reason, message: read.message });
     return 0;
   }
+  if (pre) applyVerdicts(read.bundle, pre.verdicts);
   try {
     const report = importBundle(read.bundle, opts);
     run.bundles.push({ file, argument: f.argument, ...report });
@@ -148,7 +168,8 @@ export function importFiles(args: readonly string[], opts: ImportOptions, onProg
  * importFiles with the push running beside it: after each file the event loop is let go, so the
  * sync engine's cycle (started after the first file, restarted whenever it finishes while files
  * remain) seals and pushes what is queued while the server stores it and this process imports the
- * next file. Two cores busy instead of one; order and exactly-once are the outbox's as always.
+ * next file; meanwhile the file after it is validated on a worker thread (fhir-validate-worker.ts).
+ * Order and exactly-once are the outbox's as always.
  * Ends with one full cycle after the last file; returns its status.
  */
 export async function importAndSync(
@@ -156,19 +177,34 @@ export async function importAndSync(
   opts: ImportOptions,
   engine: Pick<SyncEngine, 'syncNow'>,
   onProgress?: (p: ImportProgress) => void,
+  /** validationWorker: false validates on the main thread only (the benchmark's baseline). */
+  tuning: { validationWorker?: boolean } = {},
 ): Promise<{ run: ImportRunReport; status: SyncStatus }> {
   const { files, problems } = findBundleFiles(args);
   const run = newRun(files.length, problems);
   const patients = new Set<string>();
   let entriesDone = 0;
   let cycle: Promise<unknown> | null = null;
-  for (let i = 0; i < files.length; i++) {
-    entriesDone += importOne(run, patients, files[i]!, i + 1, opts);
-    onProgress?.({ filesDone: i + 1, files: files.length, entriesDone });
-    cycle ??= engine.syncNow().finally(() => {
-      cycle = null;
-    });
-    await new Promise((resolve) => setImmediate(resolve));
+  // The next file is read and handed to the validation worker while this one is written.
+  const validator = tuning.validationWorker === false ? null : startValidationWorker();
+  const ask = (i: number) => {
+    const read = readText(files[i]!.path);
+    return { read, verdicts: validator && 'text' in read ? validator.validateBundleText(read.text) : Promise.resolve([]) };
+  };
+  try {
+    let next = files.length ? ask(0) : null;
+    for (let i = 0; i < files.length; i++) {
+      const current = next!;
+      next = i + 1 < files.length ? ask(i + 1) : null;
+      entriesDone += importOne(run, patients, files[i]!, i + 1, opts, { read: current.read, verdicts: await current.verdicts });
+      onProgress?.({ filesDone: i + 1, files: files.length, entriesDone });
+      cycle ??= engine.syncNow().finally(() => {
+        cycle = null;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    await validator?.close();
   }
   await cycle;
   const status = await engine.syncNow();

@@ -29,8 +29,21 @@ function loadValidator(): MedplumCore {
   return loaded;
 }
 
+/** Resources validated by this same validator on the import's worker (fhir-validate-worker.ts). */
+const vouched = new WeakSet<object>();
+
+/**
+ * Marks this exact object as already validated by the validation worker: its next
+ * assertValidResource passes without validating again (once). Only for resources whose changes
+ * since cannot affect validity (see fhir-validate-worker.ts).
+ */
+export function vouchValidated(resource: object): void {
+  vouched.add(resource);
+}
+
 /** Throws EhrError('INVALID') naming the resource type and failing paths (no values). */
 export function assertValidResource(resource: Resource): void {
+  if (resource && typeof resource === 'object' && vouched.delete(resource)) return;
   const medplum = loadValidator();
   const resourceType = typeof resource?.resourceType === 'string' ? resource.resourceType : 'unknown';
   let issues: Issue[];

@@ -2,21 +2,11 @@
  * The store boundary (eslint-rules/store-boundary.js) under ESLint's RuleTester: server SQL runs
  * in src-server/store and src-server/db only, and routes import nothing but types from the db.
  */
-import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { RuleTester } from 'eslint';
-import tseslint from 'typescript-eslint';
+import { describe, expect, it } from 'vitest';
 import { placeOf, storeBoundary } from '../../eslint-rules/store-boundary.js';
+import { at, ruleTester } from '../helpers/rule-tester';
 
-// RuleTester's hooks (afterAll is read at run time but missing from its types).
-(RuleTester as unknown as { afterAll: typeof afterAll }).afterAll = afterAll;
-RuleTester.describe = describe;
-RuleTester.it = it;
-RuleTester.itOnly = it.only;
-
-const root = path.resolve(import.meta.dirname, '..', '..');
-const tester = new RuleTester({ languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module' } });
-const at = (rel: string) => path.join(root, rel);
+const tester = ruleTester();
 const bad = (file: string, code: string, messageId: 'query' | 'driver' | 'routeDb') => ({ filename: at(file), code, errors: [{ messageId }] });
 const ok = (file: string, code: string) => ({ filename: at(file), code });
 
@@ -45,18 +35,21 @@ tester.run('store-boundary', storeBoundary, {
     // Outside the server the rule has nothing to say (tests inspect storage directly).
     ok('test/server/helpers.ts', "import pg from 'pg'; await server.db.query('SELECT 1');"),
   ],
-  invalid: [
-    bad('src-server/routes/auth.ts', "await ctx.db.query('SELECT id FROM users WHERE username = $1', [name]);", 'query'),
-    bad('src-server/routes/admin.ts', "await ctx.db.tx((sql) => sql.query('DELETE FROM care_team_members'));", 'query'),
-    bad('src-server/services/push.ts', 'await sql.query(`SELECT 1`);', 'query'),
-    bad('src-server/services/tokens.ts', "await sql?.query('SELECT 1');", 'query'),
-    bad('src-server/keys/sealed.ts', "await db['query']('SELECT wrapped FROM server_secrets');", 'query'),
-    bad('src-server/seed/demo.ts', "await sql.query('INSERT INTO organisations (id, name) VALUES ($1, $2)', ['o', 'n']);", 'query'),
-    bad('src-server/services/push.ts', "import pg from 'pg';", 'driver'),
-    bad('src-server/routes/sync.ts', "import { PGlite } from '@electric-sql/pglite';", 'driver'),
-    bad('src-server/services/access.ts', "const { Pool } = await import('pg');", 'driver'),
-    bad('src-server/routes/keys.ts', "import { openPglite } from '../db/db';", 'routeDb'),
-    bad('src-server/routes/keys.ts', "import { migrate } from '../db/migrate';", 'routeDb'),
-    bad('src-server/routes/keys.ts', "export { openDatabase } from '../db/open';", 'routeDb'),
-  ],
+  invalid: ([
+    // SQL run anywhere in the server but the store, in a transaction or not, however the call is spelt.
+    ['src-server/routes/auth.ts', "await ctx.db.query('SELECT id FROM users WHERE username = $1', [name]);", 'query'],
+    ['src-server/routes/admin.ts', "await ctx.db.tx((sql) => sql.query('DELETE FROM care_team_members'));", 'query'],
+    ['src-server/services/push.ts', 'await sql.query(`SELECT 1`);', 'query'],
+    ['src-server/services/tokens.ts', "await sql?.query('SELECT 1');", 'query'],
+    ['src-server/keys/sealed.ts', "await db['query']('SELECT wrapped FROM server_secrets');", 'query'],
+    ['src-server/seed/demo.ts', "await sql.query('INSERT INTO organisations (id, name) VALUES ($1, $2)', ['o', 'n']);", 'query'],
+    // A driver opened beside the db layer.
+    ['src-server/services/push.ts', "import pg from 'pg';", 'driver'],
+    ['src-server/routes/sync.ts', "import { PGlite } from '@electric-sql/pglite';", 'driver'],
+    ['src-server/services/access.ts', "const { Pool } = await import('pg');", 'driver'],
+    // A route reaching for the database itself.
+    ['src-server/routes/keys.ts', "import { openPglite } from '../db/db';", 'routeDb'],
+    ['src-server/routes/keys.ts', "import { migrate } from '../db/migrate';", 'routeDb'],
+    ['src-server/routes/keys.ts', "export { openDatabase } from '../db/open';", 'routeDb'],
+  ] as const).map(([file, code, messageId]) => bad(file, code, messageId)),
 });

@@ -2,6 +2,7 @@
 // enforced here rather than in prose — the way VS Code and Signal Desktop do it.
 import tseslint from 'typescript-eslint';
 import layers from './eslint-rules/layer-boundaries.js';
+import store from './eslint-rules/store-boundary.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'bench/results/**', 'test-results/**', 'playwright-report/**', 'native/**', '.data/**'] },
@@ -18,5 +19,13 @@ export default tseslint.config(
     files: ['src-shared/**/*.{ts,tsx}', 'src-main/**/*.{ts,tsx}', 'src-renderer/**/*.{ts,tsx}', 'src-server/**/*.{ts,tsx}'],
     plugins: { layers },
     rules: { 'layers/layer-boundaries': 'error' },
+  },
+  // Server SQL runs in src-server/store only (docs/server.md, "The store layer"): no `.query()`
+  // or database driver elsewhere, and routes import nothing but types from src-server/db.
+  // eslint-rules/store-boundary.js, tested in test/unit.
+  {
+    files: ['src-server/**/*.ts'],
+    plugins: { store },
+    rules: { 'store/store-boundary': 'error' },
   },
 );

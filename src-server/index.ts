@@ -14,7 +14,7 @@ import { rotateKek, serverSecret, type RotationReport } from './keys/sealed';
 import { ensureLocalTls, loadTls } from './tls';
 import type { LogLine } from './http/log';
 import { seedDemo, type DemoSeedReport } from './seed/demo';
-import { issueEnrollmentCode } from './routes/devices';
+import { issueEnrollmentCode } from './services/enrollment';
 
 export type { ServerConfig, ServerConfigInput } from './context';
 export type { KeyProvider } from './keys/key-provider';

@@ -9,18 +9,19 @@ import type { Db, Sql } from '../db/db';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import { kekIdOf, type KeyProvider } from './key-provider';
 import { writeAudit } from '../services/server-audit';
+import * as dataKeys from '../store/data-keys';
+import * as serverSecrets from '../store/server-secrets';
 
 export const dataKeyAad = (patientId: string, keyId: string): string => `data-key|${patientId}|${keyId}`;
 const secretAad = (name: string): string => `server-secret|${name}`;
 
 /** A 32-byte server secret, created once by whichever instance gets there first, shared by all. */
 export async function serverSecret(db: Db, keys: KeyProvider, name: string): Promise<Buffer> {
-  const existing = await db.query<{ wrapped: string }>('SELECT wrapped FROM server_secrets WHERE name = $1', [name]);
-  if (existing[0]) return keys.unwrap(existing[0].wrapped, secretAad(name));
-  const wrapped = await keys.wrap(randomBytes(32), secretAad(name));
-  await db.query('INSERT INTO server_secrets (name, wrapped) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, wrapped]);
-  const row = await db.query<{ wrapped: string }>('SELECT wrapped FROM server_secrets WHERE name = $1', [name]);
-  return keys.unwrap(row[0]!.wrapped, secretAad(name));
+  const existing = await serverSecrets.wrappedOf(db, name);
+  if (existing) return keys.unwrap(existing, secretAad(name));
+  await serverSecrets.insertFirst(db, name, await keys.wrap(randomBytes(32), secretAad(name)));
+  // Read back: another instance may have stored its secret first, and that one is everyone's.
+  return keys.unwrap((await serverSecrets.wrappedOf(db, name))!, secretAad(name));
 }
 
 /** Seals free text the server must keep but never show in the clear (break-glass justifications, review notes). */
@@ -59,18 +60,18 @@ export async function rotateKek(db: Db, keys: KeyProvider): Promise<RotationRepo
   const newKekId = await keys.rotate();
   const old = new Set<string>();
   const counts = await db.tx(async (sql: Sql) => {
-    const dks = await sql.query<{ patient_id: string; key_id: string; wrapped: string }>('SELECT patient_id, key_id, wrapped FROM data_keys FOR UPDATE');
+    const dks = await dataKeys.allForUpdate(sql);
     for (const dk of dks) {
       old.add(kekIdOf(dk.wrapped));
       const aad = dataKeyAad(dk.patient_id, dk.key_id);
       const rewrapped = await keys.wrap(await keys.unwrap(dk.wrapped, aad), aad);
-      await sql.query('UPDATE data_keys SET wrapped = $3 WHERE patient_id = $1 AND key_id = $2', [dk.patient_id, dk.key_id, rewrapped]);
+      await dataKeys.setWrapped(sql, dk.patient_id, dk.key_id, rewrapped);
     }
-    const secrets = await sql.query<{ name: string; wrapped: string }>('SELECT name, wrapped FROM server_secrets FOR UPDATE');
+    const secrets = await serverSecrets.allForUpdate(sql);
     for (const s of secrets) {
       old.add(kekIdOf(s.wrapped));
       const aad = secretAad(s.name);
-      await sql.query('UPDATE server_secrets SET wrapped = $2 WHERE name = $1', [s.name, await keys.wrap(await keys.unwrap(s.wrapped, aad), aad)]);
+      await serverSecrets.setWrapped(sql, s.name, await keys.wrap(await keys.unwrap(s.wrapped, aad), aad));
     }
     await writeAudit(sql, {
       type: 'kek-rotated', action: 'U', outcome: 'success', severity: 'high',

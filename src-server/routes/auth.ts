@@ -4,35 +4,28 @@ import { EhrError, ErrorCode } from '../../src-shared/errors';
 import { ROUTES, type BreakGlassGrant } from '../../src-shared/sync';
 import type { ServerContext } from '../context';
 import { defineRoute } from '../http/route';
-import { careTeamPatientIds } from '../services/access';
 import { checkPassword } from '../services/password-check';
 import { writeAudit } from '../services/server-audit';
-import { consumeRefresh, familyOfRefresh, issueTokens, revokeFamily, toUser, type UserRow } from '../services/tokens';
+import { consumeRefresh, familyOfRefresh, issueTokens, toUser } from '../services/tokens';
+import * as careTeams from '../store/care-teams';
+import * as devices from '../store/devices';
+import type { GrantRow } from '../store/grants';
+import * as grants from '../store/grants';
+import * as patients from '../store/patients';
+import { revokeFamily } from '../store/sessions';
+import * as users from '../store/users';
 
 /** Also the answer to a locked account until the caller proves the password (no oracle for names or locks). */
 const WRONG_CREDENTIALS = 'Wrong username or password, or too many attempts: try again later.';
 
-interface LoginRow extends UserRow {
-  password_hash: string;
-}
-
-export async function deviceIsActive(ctx: ServerContext, deviceId: string): Promise<boolean> {
-  const rows = await ctx.db.query('SELECT 1 FROM devices WHERE id = $1 AND revoked_at IS NULL', [deviceId]);
-  return rows.length > 0;
-}
-
 export function authRoutes(ctx: ServerContext) {
   return async (app: FastifyInstance): Promise<void> => {
     defineRoute(app, ctx, ROUTES.login, async ({ body, req }) => {
-      if (!(await deviceIsActive(ctx, body.deviceId))) {
+      if (!(await devices.isActive(ctx.db, body.deviceId))) {
         await writeAudit(ctx.db, { type: 'login-failed', action: 'E', outcome: 'denied', severity: 'medium', deviceId: body.deviceId, detail: { why: 'device' } });
         throw new EhrError(ErrorCode.FORBIDDEN, 'This workstation is not enrolled (or was revoked); ask IT to enroll it.', { deviceId: body.deviceId });
       }
-      const users = await ctx.db.query<LoginRow>(
-        'SELECT id, username, display_name, roles, status, password_hash FROM users WHERE username = $1',
-        [body.username],
-      );
-      const user = users[0];
+      const user = await users.byUsernameForLogin(ctx.db, body.username);
       // Locked, unknown and wrong are one answer until the password is proved (services/password-check.ts).
       const verdict = await checkPassword(ctx, { user, username: body.username, password: body.password, source: req.ip, deviceId: body.deviceId, via: 'login' });
       if (!verdict.ok || !user) {
@@ -64,14 +57,10 @@ export function authRoutes(ctx: ServerContext) {
           });
           return { error: outcome.reason } as const;
         }
-        const users = await sql.query<UserRow>(
-          `SELECT u.id, u.username, u.display_name, u.roles, u.status FROM users u JOIN devices d ON d.id = $2 AND d.revoked_at IS NULL
-            WHERE u.id = $1 AND u.status = 'active' AND (u.locked_until IS NULL OR u.locked_until <= now())`,
-          [outcome.userId, body.deviceId],
-        );
-        if (!users[0]) return { error: 'inactive' } as const;
+        const user = await users.activeOnDevice(sql, outcome.userId, body.deviceId);
+        if (!user) return { error: 'inactive' } as const;
         await writeAudit(sql, { type: 'token-refresh', action: 'E', outcome: 'success', severity: 'info', userId: outcome.userId, deviceId: body.deviceId });
-        return { tokens: await issueTokens(ctx, sql, users[0], body.deviceId, outcome.familyId) };
+        return { tokens: await issueTokens(ctx, sql, user, body.deviceId, outcome.familyId) };
       });
       // Thrown after the transaction, so a family revoked for reuse stays revoked.
       if ('error' in result) {
@@ -90,27 +79,22 @@ export function authRoutes(ctx: ServerContext) {
 
     defineRoute(app, ctx, ROUTES.me, async ({ principal }) => {
       const now = ctx.now();
-      const [userRow] = await ctx.db.query<UserRow>('SELECT id, username, display_name, roles, status FROM users WHERE id = $1', [principal.userId]);
-      const grants = await ctx.db.query<{ id: string; patient_id: string; user_id: string; reason: string; starts_at: Date; expires_at: Date }>(
-        'SELECT id, patient_id, user_id, reason, starts_at, expires_at FROM break_glass_grants WHERE user_id = $1 AND expires_at > $2 ORDER BY starts_at',
-        [principal.userId, now],
-      );
-      const careTeam = await careTeamPatientIds(ctx.db, principal.userId);
+      const userRow = await users.byId(ctx.db, principal.userId);
+      const held = await grants.unexpiredOf(ctx.db, principal.userId, now);
+      const careTeam = await careTeams.patientIdsOf(ctx.db, principal.userId);
       // Only the restricted patients this user may hold (care team or an active grant): the full list
       // would tell every user which records belong to VIPs and staff.
-      const restricted = await ctx.db.query<{ id: string }>('SELECT id FROM patients WHERE restricted AND id = ANY($1::text[]) ORDER BY id', [
-        [...new Set([...careTeam, ...grants.map((g) => g.patient_id)])],
-      ]);
+      const restricted = await patients.restrictedAmong(ctx.db, [...new Set([...careTeam, ...held.map((g) => g.patient_id)])]);
       return {
         user: toUser(userRow!),
         careTeamPatientIds: careTeam,
-        restrictedPatientIds: restricted.map((r) => r.id),
-        breakGlassGrants: grants.map(toGrant),
+        restrictedPatientIds: restricted,
+        breakGlassGrants: held.map(toGrant),
       };
     });
   };
 }
 
-export function toGrant(g: { id: string; patient_id: string; user_id: string; reason: string; starts_at: Date; expires_at: Date }): BreakGlassGrant {
+export function toGrant(g: Pick<GrantRow, 'id' | 'patient_id' | 'user_id' | 'reason' | 'starts_at' | 'expires_at'>): BreakGlassGrant {
   return { id: g.id, patientId: g.patient_id, userId: g.user_id, reason: g.reason, startsAt: new Date(g.starts_at).toISOString(), expiresAt: new Date(g.expires_at).toISOString() };
 }

@@ -14,17 +14,19 @@ import { storeOfflineJustification } from '../services/offline-justification';
 import { writeAudit } from '../services/server-audit';
 import { recordServerAccess } from '../services/access-events';
 import { checkAccessRate } from '../services/rate-monitor';
+import { justificationAad } from '../services/note-aads';
 import { sealText } from '../keys/sealed';
+import * as grants from '../store/grants';
+import * as patients from '../store/patients';
+import * as users from '../store/users';
 import { toGrant } from './auth';
-
-export const justificationAad = (grantId: string): string => `break-glass|${grantId}`;
 
 export function breakGlassRoutes(ctx: ServerContext) {
   return async (app: FastifyInstance): Promise<void> => {
     defineRoute(
       app, ctx, ROUTES.breakGlass,
       async ({ body, principal, correlationId, req }) => {
-        const [user] = await ctx.db.query<{ id: string; password_hash: string }>('SELECT id, password_hash FROM users WHERE id = $1', [principal.userId]);
+        const user = await users.passwordHashOf(ctx.db, principal.userId);
         // The same counter, lockout and rate limits as sign-in: a held token buys no extra guesses.
         const verdict = await checkPassword(ctx, { user, username: principal.username, password: body.password, source: req.ip, deviceId: principal.deviceId, via: 'break-glass' });
         if (!verdict.ok) {
@@ -39,20 +41,20 @@ export function breakGlassRoutes(ctx: ServerContext) {
         const minutes = Math.min(body.minutes ?? ctx.config.breakGlassMinutes, ctx.config.breakGlassMinutes);
         const expires = new Date(now.getTime() + minutes * 60_000);
         const grant = await ctx.db.tx(async (sql) => {
-          const [patient] = await sql.query<{ restricted: boolean }>('SELECT restricted FROM patients WHERE id = $1', [body.patientId]);
-          if (!patient) return null;
-          await sql.query(
-            'INSERT INTO break_glass_grants (id, user_id, patient_id, reason, justification_sealed, starts_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-            [id, principal.userId, body.patientId, body.reason, sealText(ctx.notesKey, body.justification, justificationAad(id)), now, expires],
-          );
-          const detail = { grantId: id, reason: body.reason, minutes, restricted: patient.restricted };
+          const restricted = await patients.restrictedFlag(sql, body.patientId);
+          if (restricted === null) return null;
+          await grants.insert(sql, {
+            id, userId: principal.userId, patientId: body.patientId, reason: body.reason,
+            justificationSealed: sealText(ctx.notesKey, body.justification, justificationAad(id)), startsAt: now, expiresAt: expires,
+          });
+          const detail = { grantId: id, reason: body.reason, minutes, restricted };
           await writeAudit(sql, {
             type: 'break-glass-start', action: 'E', outcome: 'success', severity: 'high', userId: principal.userId,
             deviceId: principal.deviceId, patientId: body.patientId, correlationId, detail,
           });
           // source/deviceId/correlationId: the device's own break-glass-start entry (same correlation id) is matched to this alert at audit ingest.
           await raiseAlert(sql, {
-            kind: 'break-glass', severity: patient.restricted ? 'high' : 'medium', userId: principal.userId, patientId: body.patientId,
+            kind: 'break-glass', severity: restricted ? 'high' : 'medium', userId: principal.userId, patientId: body.patientId,
             detail: { ...detail, source: 'server', deviceId: principal.deviceId, correlationId },
           });
           await recordServerAccess(sql, { userId: principal.userId, patientId: body.patientId, deviceId: principal.deviceId, kind: 'break-glass' }, now);

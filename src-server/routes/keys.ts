@@ -7,12 +7,13 @@ import type { ServerContext } from '../context';
 import { defineRoute } from '../http/route';
 import { canSeeOrRegister, canSeePatient } from '../services/access';
 import { writeAudit, writeAuditMany, type ServerAuditEntry } from '../services/server-audit';
-import { VISIBLE_PATIENTS_SQL } from '../services/access';
 import { recordServerAccess, unwrapCountsAsAccess, unwrapsCountingAsAccess } from '../services/access-events';
 import { mayWriteRecords } from '../services/push';
 import { checkAccessRate } from '../services/rate-monitor';
 import { dataKeyAad } from '../keys/sealed';
 import type { Principal } from '../services/tokens';
+import * as dataKeys from '../store/data-keys';
+import { visibleAmong } from '../store/visibility';
 
 export function keyRoutes(ctx: ServerContext) {
   const denied = async (who: Principal, patientId: string, correlationId: string, route: string): Promise<never> => {
@@ -32,12 +33,9 @@ export function keyRoutes(ctx: ServerContext) {
         // Role before anything that could register a patient: only clinicians create data keys.
         if (!mayWriteRecords(principal) || !(await canSeeOrRegister(sql, principal.userId, body.patientId, ctx.now()))) return 'denied' as const;
         const wrapped = await ctx.keys.wrap(key, aad);
-        const inserted = await sql.query<{ created_at: Date }>(
-          'INSERT INTO data_keys (patient_id, key_id, wrapped, created_by) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING created_at',
-          [body.patientId, body.keyId, wrapped, principal.userId],
-        );
-        if (inserted[0]) return inserted[0].created_at;
-        const [existing] = await sql.query<{ wrapped: string; created_at: Date }>('SELECT wrapped, created_at FROM data_keys WHERE patient_id = $1 AND key_id = $2', [body.patientId, body.keyId]);
+        const created = await dataKeys.insertFirst(sql, { patientId: body.patientId, keyId: body.keyId, wrapped, createdBy: principal.userId });
+        if (created) return created;
+        const [existing] = await dataKeys.ofPatient(sql, body.patientId, body.keyId);
         const same = timingSafeEqual(await ctx.keys.unwrap(existing!.wrapped, aad), key);
         return same ? existing!.created_at : ('conflict' as const);
       });
@@ -53,10 +51,7 @@ export function keyRoutes(ctx: ServerContext) {
     defineRoute(app, ctx, ROUTES.unwrapKey, async ({ body, principal, correlationId }) => {
       const now = ctx.now();
       if (!(await canSeePatient(ctx.db, principal.userId, body.patientId, now))) return denied(principal, body.patientId, correlationId, 'keys/unwrap');
-      const rows = await ctx.db.query<{ key_id: string; wrapped: string; created_at: Date }>(
-        `SELECT key_id, wrapped, created_at FROM data_keys WHERE patient_id = $1 ${body.keyId ? 'AND key_id = $2' : ''} ORDER BY created_at`,
-        body.keyId ? [body.patientId, body.keyId] : [body.patientId],
-      );
+      const rows = await dataKeys.ofPatient(ctx.db, body.patientId, body.keyId);
       // Counted before this unwrap's own audit row exists: "first fetch of a care-team patient" is judged on earlier rows.
       const counts = rows.length > 0 && (await unwrapCountsAsAccess(ctx.db, principal.userId, principal.deviceId, body.patientId));
       await writeAudit(ctx.db, {
@@ -80,15 +75,8 @@ export function keyRoutes(ctx: ServerContext) {
     defineRoute(app, ctx, ROUTES.unwrapKeysBatch, async ({ body, principal, correlationId }) => {
       const now = ctx.now();
       const patientIds = [...new Set(body.keys.map((k) => k.patientId))];
-      const visible = new Set((await ctx.db.query<{ patient_id: string }>(
-        `SELECT v.patient_id FROM (${VISIBLE_PATIENTS_SQL}) v WHERE v.patient_id = ANY($3::text[])`, [principal.userId, now, patientIds],
-      )).map((r) => r.patient_id));
-      const wanted = body.keys.filter((k) => visible.has(k.patientId));
-      const rows = wanted.length === 0 ? [] : await ctx.db.query<{ patient_id: string; key_id: string; wrapped: string; created_at: Date }>(
-        `SELECT d.patient_id, d.key_id, d.wrapped, d.created_at FROM data_keys d
-           JOIN unnest($1::text[], $2::text[]) AS w(p, k) ON d.patient_id = w.p AND d.key_id = w.k`,
-        [wanted.map((k) => k.patientId), wanted.map((k) => k.keyId)],
-      );
+      const visible = await visibleAmong(ctx.db, principal.userId, now, patientIds);
+      const rows = await dataKeys.byPairs(ctx.db, body.keys.filter((k) => visible.has(k.patientId)));
       const found = new Map(rows.map((r) => [`${r.patient_id}\u0000${r.key_id}`, r]));
       const refused: { patientId: string; keyId: string; code: 'FORBIDDEN' | 'NOT_FOUND' }[] = [];
       const keys: { patientId: string; keyId: string; dataKey: string; createdAt: string }[] = [];

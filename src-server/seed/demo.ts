@@ -12,8 +12,14 @@ import type { ServerContext } from '../context';
 import type { Sql } from '../db/db';
 import { dataKeyAad } from '../keys/sealed';
 import { hashPassword } from '../services/passwords';
-import { upsertRecords, type RecordRow } from '../services/push';
 import { writeAudit } from '../services/server-audit';
+import * as careTeams from '../store/care-teams';
+import * as dataKeys from '../store/data-keys';
+import * as organisations from '../store/organisations';
+import * as patientStore from '../store/patients';
+import * as records from '../store/records';
+import type { RecordRow } from '../store/records';
+import * as users from '../store/users';
 import { syntheticChart } from './synthetic-chart';
 
 export const DEMO_USERS: readonly { id: string; username: string; displayName: string; role: Role; password: string }[] = [
@@ -37,28 +43,21 @@ export const demoPatientId = (i: number): string => `demo-p-${String(i).padStart
 export async function seedDemo(ctx: ServerContext, { patients }: { patients: number }): Promise<DemoSeedReport | undefined> {
   const hashes = await Promise.all(DEMO_USERS.map((u) => hashPassword(u.password)));
   return ctx.db.tx(async (sql) => {
-    const inserted = await sql.query("INSERT INTO organisations (id, name) VALUES ('org-demo', 'Demo Clinic') ON CONFLICT DO NOTHING RETURNING id");
-    if (inserted.length === 0) return undefined;
-    await sql.query("INSERT INTO sites (id, org_id, name) VALUES ('site-main', 'org-demo', 'Main site')");
+    if (!(await organisations.createIfAbsent(sql, 'org-demo', 'Demo Clinic'))) return undefined;
+    await organisations.addSite(sql, 'site-main', 'org-demo', 'Main site');
     for (const [i, u] of DEMO_USERS.entries()) {
-      await sql.query('INSERT INTO users (id, username, display_name, password_hash, roles, site_id) VALUES ($1, $2, $3, $4, $5, $6)', [
-        u.id, u.username, u.displayName, hashes[i], [u.role], 'site-main',
-      ]);
+      await users.create(sql, { id: u.id, username: u.username, displayName: u.displayName, passwordHash: hashes[i]!, roles: [u.role], siteId: 'site-main' });
     }
     const ids = Array.from({ length: patients }, (_, i) => demoPatientId(i + 1));
     const restricted = ids[0]!;
-    await sql.query('INSERT INTO patients (id, restricted) SELECT id, id = $2 FROM unnest($1::text[]) AS t(id)', [ids, restricted]);
+    await patientStore.insertMany(sql, ids.map((id) => ({ id, restricted: id === restricted })));
     // Ward A: nurse + doctor, most patients. Ward B: doctor2, the rest. The restricted patient is on neither.
     const split = Math.floor(patients * 0.8);
     const teams = [
       { id: 'team-ward-a', name: 'Ward A', userIds: ['u-nurse', 'u-physician'], patientIds: ids.slice(1, split) },
       { id: 'team-ward-b', name: 'Ward B', userIds: ['u-physician2'], patientIds: ids.slice(split) },
     ];
-    for (const t of teams) {
-      await sql.query('INSERT INTO care_teams (id, name) VALUES ($1, $2)', [t.id, t.name]);
-      await sql.query('INSERT INTO care_team_members (team_id, user_id) SELECT $1, unnest($2::text[])', [t.id, t.userIds]);
-      await sql.query('INSERT INTO care_team_patients (team_id, patient_id) SELECT $1, unnest($2::text[])', [t.id, t.patientIds]);
-    }
+    for (const t of teams) await careTeams.replace(sql, t);
     let records = 0;
     for (const [i, patientId] of ids.entries()) records += await seedChart(ctx, sql, patientId, i);
     await writeAudit(sql, { type: 'demo-seed', action: 'C', outcome: 'success', severity: 'info', detail: { patients, records } });
@@ -72,9 +71,7 @@ export async function seedDemo(ctx: ServerContext, { patients }: { patients: num
 async function seedChart(ctx: ServerContext, sql: Sql, patientId: string, index: number): Promise<number> {
   const keyId = `${patientId}-k1`;
   const dataKey = randomBytes(32);
-  await sql.query('INSERT INTO data_keys (patient_id, key_id, wrapped, created_by) VALUES ($1, $2, $3, $4)', [
-    patientId, keyId, await ctx.keys.wrap(dataKey, dataKeyAad(patientId, keyId)), 'u-physician',
-  ]);
+  await dataKeys.insertFirst(sql, { patientId, keyId, wrapped: await ctx.keys.wrap(dataKey, dataKeyAad(patientId, keyId)), createdBy: 'u-physician' });
   const now = ctx.now();
   const rows: RecordRow[] = syntheticChart(patientId, index).map((resource) => {
     const env = sealJson({ recordId: resource.id!, patientId, resourceType: resource.resourceType, version: 1, keyId }, resource, dataKey);
@@ -83,6 +80,6 @@ async function seedChart(ctx: ServerContext, sql: Sql, patientId: string, index:
       nonce: env.nonce, ct: env.ct, tag: env.tag, deleted: false, author_user_id: 'u-physician', device_id: 'demo-seed', updated_at: now,
     };
   });
-  await upsertRecords(sql, rows);
+  await records.upsert(sql, rows);
   return rows.length;
 }

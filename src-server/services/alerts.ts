@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '../db/db';
 import type { SafeDetail } from '../../src-shared/errors';
+import * as alerts from '../store/alerts';
 
 /**
  * audit-chain-refused: a device sent a forged chain (fork, gap, edit, bad signature, another
@@ -22,8 +23,6 @@ export interface NewAlert {
 
 export async function raiseAlert(sql: Sql, a: NewAlert): Promise<string> {
   const id = randomUUID();
-  await sql.query('INSERT INTO alerts (id, kind, severity, user_id, patient_id, detail) VALUES ($1, $2, $3, $4, $5, $6)', [
-    id, a.kind, a.severity, a.userId ?? null, a.patientId ?? null, JSON.stringify(a.detail),
-  ]);
+  await alerts.insert(sql, { id, kind: a.kind, severity: a.severity, userId: a.userId ?? null, patientId: a.patientId ?? null, detail: a.detail });
   return id;
 }

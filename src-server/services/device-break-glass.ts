@@ -19,6 +19,9 @@
 import { BREAK_GLASS_REASONS } from '../../src-shared/policy';
 import type { WireAuditEntry } from '../../src-shared/sync';
 import type { Sql } from '../db/db';
+import * as alerts from '../store/alerts';
+import * as patients from '../store/patients';
+import * as serverAudit from '../store/server-audit';
 import { raiseAlert } from './alerts';
 
 /** Clock skew tolerated between a workstation and the server when matching an online grant. */
@@ -56,27 +59,14 @@ export async function alertsFromDeviceAudit(sql: Sql, deviceId: string, entries:
 }
 
 async function raiseForStart(sql: Sql, deviceId: string, e: WireAuditEntry): Promise<'raised' | 'online' | 'known'> {
-  const [known] = await sql.query<{ id: string }>(
-    "SELECT id FROM alerts WHERE kind = 'break-glass' AND detail->>'deviceId' = $1 AND detail->>'seq' = $2 LIMIT 1",
-    [deviceId, String(e.seq)],
-  );
-  if (known) return 'known';
-  const [byCorrelation] = await sql.query<{ n: number }>(
-    `SELECT 1 AS n FROM server_audit
-      WHERE type = 'break-glass-start' AND outcome = 'success' AND correlation_id = $1 AND user_id = $2 AND patient_id = $3 AND device_id = $4 LIMIT 1`,
-    [e.correlationId, e.userId, e.patientId, deviceId],
-  );
-  if (byCorrelation) return 'online';
-  const at = new Date(e.at).getTime();
+  if (await alerts.breakGlassOfEntry(sql, deviceId, e.seq)) return 'known';
   // The online grant must be this user's, made from this device (its server audit row names the device).
-  const [byWindow] = await sql.query<{ n: number }>(
-    `SELECT 1 AS n FROM server_audit
-      WHERE type = 'break-glass-start' AND outcome = 'success' AND user_id = $1 AND patient_id = $2 AND device_id = $5 AND at BETWEEN $3 AND $4 LIMIT 1`,
-    [e.userId, e.patientId, new Date(at - GRANT_WINDOW_MS), new Date(at + GRANT_WINDOW_MS), deviceId],
-  );
-  if (byWindow) return 'online';
-  const [patient] = await sql.query<{ restricted: boolean }>('SELECT restricted FROM patients WHERE id = $1', [e.patientId]);
-  const restricted = patient?.restricted ?? false;
+  const party = { userId: e.userId!, patientId: e.patientId!, deviceId };
+  if (await serverAudit.hasBreakGlassStartWithCorrelation(sql, party, e.correlationId)) return 'online';
+  const at = new Date(e.at).getTime();
+  if (await serverAudit.hasBreakGlassStartBetween(sql, party, new Date(at - GRANT_WINDOW_MS), new Date(at + GRANT_WINDOW_MS))) return 'online';
+  const flag = await patients.restrictedFlag(sql, e.patientId!);
+  const restricted = flag ?? false;
   await raiseAlert(sql, {
     kind: 'break-glass',
     severity: restricted ? 'high' : 'medium',
@@ -84,7 +74,7 @@ async function raiseForStart(sql: Sql, deviceId: string, e: WireAuditEntry): Pro
     patientId: e.patientId ?? null,
     detail: {
       source: 'device', deviceId, seq: e.seq, correlationId: e.correlationId, reason: reasonCode(e.reasonCode),
-      restricted, knownPatient: Boolean(patient), startedAt: new Date(at).toISOString(),
+      restricted, knownPatient: flag !== null, startedAt: new Date(at).toISOString(),
     },
   });
   return 'raised';
@@ -96,15 +86,9 @@ async function raiseForStart(sql: Sql, deviceId: string, e: WireAuditEntry): Pro
  * close another device's grant. False when there is none (the end is not applied).
  */
 async function closeForEnd(sql: Sql, deviceId: string, e: WireAuditEntry): Promise<boolean> {
-  const [open] = await sql.query<{ id: string }>(
-    `SELECT id FROM alerts WHERE kind = 'break-glass' AND user_id = $1 AND patient_id = $2 AND detail->>'deviceId' = $3 AND detail->>'endedAt' IS NULL
-      ORDER BY created_at DESC, id DESC LIMIT 1`,
-    [e.userId, e.patientId, deviceId],
-  );
+  const open = await alerts.openBreakGlassOnDevice(sql, e.userId!, e.patientId!, deviceId);
   if (!open) return false;
   const cause = e.reasonCode && END_CAUSES.has(e.reasonCode) ? e.reasonCode : 'other';
-  await sql.query('UPDATE alerts SET detail = detail || $2::jsonb WHERE id = $1', [
-    open.id, JSON.stringify({ endedAt: new Date(e.at).toISOString(), endReason: cause, endDeviceId: deviceId, endSeq: e.seq }),
-  ]);
+  await alerts.mergeDetail(sql, open, { endedAt: new Date(e.at).toISOString(), endReason: cause, endDeviceId: deviceId, endSeq: e.seq });
   return true;
 }

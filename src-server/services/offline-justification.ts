@@ -19,22 +19,14 @@ import type { OfflineJustificationProblem, OfflineJustificationRequest, OfflineJ
 import type { ServerContext } from '../context';
 import type { Sql } from '../db/db';
 import { openText, sealText } from '../keys/sealed';
+import * as alerts from '../store/alerts';
+import * as deviceAudit from '../store/device-audit';
+import * as justifications from '../store/device-justifications';
+import { deviceJustificationAad } from './note-aads';
 import type { Principal } from './tokens';
 import { writeAudit } from './server-audit';
 
-/** AAD of an offline grant's sealed justification: bound to the device and the entry's seq. */
-export const deviceJustificationAad = (deviceId: string, seq: number | string): string => `break-glass-device|${deviceId}|${seq}`;
-
 const AUDIT_TYPE = 'break-glass-justification';
-
-interface EntryRow {
-  type: string;
-  outcome: string;
-  user_id: string | null;
-  patient_id: string | null;
-  correlation_id: string | null;
-  reason: string | null;
-}
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 const sameText = (a: string, b: string): boolean => timingSafeEqual(digest(a), digest(b));
@@ -66,17 +58,13 @@ export async function storeOfflineJustification(
   if (body.deviceId !== principal.deviceId) {
     return refuse(ctx.db, ErrorCode.FORBIDDEN, 'device', 'A justification can only be sent for an audit entry of this workstation.');
   }
-  const [entry] = await ctx.db.query<EntryRow>(
-    `SELECT type, outcome, user_id, patient_id, correlation_id, entry->>'reasonCode' AS reason
-       FROM device_audit WHERE device_id = $1 AND seq = $2`,
-    [body.deviceId, body.seq],
-  );
+  const entry = await deviceAudit.entryAt(ctx.db, body.deviceId, body.seq);
   if (!entry) {
-    const [last] = await ctx.db.query<{ last: string | number | null }>('SELECT max(seq) AS last FROM device_audit WHERE device_id = $1', [body.deviceId]);
+    const last = await deviceAudit.head(ctx.db, body.deviceId);
     return refuse(
       ctx.db, ErrorCode.NOT_FOUND, 'not-ingested',
       'That audit entry has not reached the server yet; send the justification again after the audit chain is pushed.',
-      { lastSeq: Number(last?.last ?? 0), retry: true },
+      { lastSeq: last?.seq ?? 0, retry: true },
     );
   }
   if (entry.user_id !== principal.userId) {
@@ -91,23 +79,15 @@ export async function storeOfflineJustification(
 
   const aad = deviceJustificationAad(body.deviceId, body.seq);
   const outcome = await ctx.db.tx(async (sql): Promise<OfflineJustificationResponse | 'different-text'> => {
-    const [alert] = await sql.query<{ id: string }>(
-      "SELECT id FROM alerts WHERE kind = 'break-glass' AND detail->>'deviceId' = $1 AND detail->>'seq' = $2 ORDER BY created_at LIMIT 1",
-      [body.deviceId, String(body.seq)],
-    );
-    const alertId = alert?.id ?? null;
-    const inserted = await sql.query<{ seq: string | number }>(
-      `INSERT INTO device_break_glass_justifications (device_id, seq, user_id, patient_id, reason, correlation_id, justification_sealed, alert_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (device_id, seq) DO NOTHING RETURNING seq`,
-      [body.deviceId, body.seq, principal.userId, body.patientId, body.reason, body.correlationId, sealText(ctx.notesKey, body.justification, aad), alertId],
-    );
+    const alertId = await alerts.breakGlassOfEntry(sql, body.deviceId, body.seq);
+    const inserted = await justifications.insertFirst(sql, {
+      deviceId: body.deviceId, seq: body.seq, userId: principal.userId, patientId: body.patientId, reason: body.reason,
+      correlationId: body.correlationId, justificationSealed: sealText(ctx.notesKey, body.justification, aad), alertId,
+    });
     let status: OfflineJustificationResponse['status'] = 'stored';
-    if (inserted.length === 0) {
-      const [existing] = await sql.query<{ justification_sealed: string; alert_id: string | null }>(
-        'SELECT justification_sealed, alert_id FROM device_break_glass_justifications WHERE device_id = $1 AND seq = $2',
-        [body.deviceId, body.seq],
-      );
-      if (!existing || !sameText(openText(ctx.notesKey, existing.justification_sealed, aad), body.justification)) return 'different-text';
+    if (!inserted) {
+      const existing = await justifications.sealedOf(sql, body.deviceId, body.seq);
+      if (!existing || !sameText(openText(ctx.notesKey, existing, aad), body.justification)) return 'different-text';
       status = 'already-stored';
     }
     await writeAudit(sql, {

@@ -1,10 +1,10 @@
 /**
  * Every password the server checks (sign-in, break-glass re-authentication) goes through here, so
  * every guess counts toward the same lockout and the same rate limits:
- * - per account: the users row's failure counter, raised by ONE atomic UPDATE ... RETURNING (never
- *   read, verified, written back — 20 parallel guesses count 20), locking for `lockoutMinutes`
- *   once it reaches `maxFailedLogins`; clearing it on success is atomic too, and refuses if a
- *   parallel guess locked the account meanwhile;
+ * - per account: the users row's failure counter, raised by ONE atomic UPDATE ... RETURNING
+ *   (store/users.ts countFailure; never read, verified, written back — 20 parallel guesses count
+ *   20), locking for `lockoutMinutes` once it reaches `maxFailedLogins`; clearing it on success
+ *   is atomic too, and refuses if a parallel guess locked the account meanwhile;
  * - per account name and per source address: failures in a window (table auth_throttle, one atomic
  *   upsert per failure); over the limit the caller gets 429 with Retry-After before any password is
  *   verified. The name is keyed by an HMAC, so unknown names (possibly a patient's name typed in
@@ -16,6 +16,8 @@ import { createHmac } from 'node:crypto';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import type { ServerContext } from '../context';
 import type { Sql } from '../db/db';
+import * as authThrottle from '../store/auth-throttle';
+import * as users from '../store/users';
 import { verifyPassword } from './passwords';
 import { writeAudit } from './server-audit';
 
@@ -43,10 +45,7 @@ const throttleKeys = (ctx: ServerContext, a: PasswordAttempt): string[] => [
 async function throttled(ctx: ServerContext, keys: string[], now: Date): Promise<number | null> {
   const t = ctx.config.authThrottle;
   const windowStart = new Date(now.getTime() - t.windowSeconds * 1000);
-  const rows = await ctx.db.query<{ key: string; window_start: Date; failures: number }>(
-    'SELECT key, window_start, failures FROM auth_throttle WHERE key = ANY($1::text[]) AND window_start > $2',
-    [keys, windowStart],
-  );
+  const rows = await authThrottle.current(ctx.db, keys, windowStart);
   let retryAfter: number | null = null;
   for (const r of rows) {
     const limit = r.key.startsWith('acct:') ? t.perAccount : t.perSource;
@@ -58,25 +57,13 @@ async function throttled(ctx: ServerContext, keys: string[], now: Date): Promise
 }
 
 async function countThrottleFailure(sql: Sql, keys: string[], now: Date, windowSeconds: number): Promise<void> {
-  await sql.query(
-    `INSERT INTO auth_throttle (key, window_start, failures) SELECT k, $2, 1 FROM unnest($1::text[]) AS t(k)
-     ON CONFLICT (key) DO UPDATE SET
-       failures = CASE WHEN auth_throttle.window_start <= $3 THEN 1 ELSE auth_throttle.failures + 1 END,
-       window_start = CASE WHEN auth_throttle.window_start <= $3 THEN $2 ELSE auth_throttle.window_start END`,
-    [keys, now, new Date(now.getTime() - windowSeconds * 1000)],
-  );
+  await authThrottle.countFailure(sql, keys, now, new Date(now.getTime() - windowSeconds * 1000));
 }
 
 /** One atomic step: +1 failure (restarting after a lapsed lock), lock at the limit. */
 async function countAccountFailure(ctx: ServerContext, userId: string, now: Date): Promise<{ failures: number; lockedNow: boolean }> {
-  const fresh = 'CASE WHEN locked_until IS NOT NULL AND locked_until <= $2 THEN 1 ELSE failed_logins + 1 END';
-  const [row] = await ctx.db.query<{ failed_logins: number; locked: boolean }>(
-    `UPDATE users SET failed_logins = ${fresh},
-       locked_until = CASE WHEN ${fresh} >= $3 THEN $4::timestamptz WHEN locked_until <= $2 THEN NULL ELSE locked_until END
-     WHERE id = $1 RETURNING failed_logins, (locked_until IS NOT NULL AND locked_until > $2) AS locked`,
-    [userId, now, ctx.config.maxFailedLogins, new Date(now.getTime() + ctx.config.lockoutMinutes * 60_000)],
-  );
-  return { failures: row?.failed_logins ?? 0, lockedNow: Boolean(row?.locked) && (row?.failed_logins ?? 0) === ctx.config.maxFailedLogins };
+  const row = await users.countFailure(ctx.db, userId, now, ctx.config.maxFailedLogins, new Date(now.getTime() + ctx.config.lockoutMinutes * 60_000));
+  return { failures: row?.failures ?? 0, lockedNow: Boolean(row?.locked) && (row?.failures ?? 0) === ctx.config.maxFailedLogins };
 }
 
 /**
@@ -93,22 +80,18 @@ export async function checkPassword(ctx: ServerContext, a: PasswordAttempt): Pro
     });
     throw new EhrError(ErrorCode.RATE_LIMITED, 'Too many attempts: wait before trying again.', { retryAfterSeconds: retryAfter });
   }
-  const [state] = a.user ? await ctx.db.query<{ locked: boolean }>('SELECT (locked_until IS NOT NULL AND locked_until > $2) AS locked FROM users WHERE id = $1', [a.user.id, now]) : [];
+  const locked = a.user ? await users.isLocked(ctx.db, a.user.id, now) : false;
   // A locked account is verified against the decoy (same time as a real check) and never against its hash.
-  const proved = (await verifyPassword(state?.locked ? undefined : a.user?.password_hash, a.password)) && !state?.locked;
+  const proved = (await verifyPassword(locked ? undefined : a.user?.password_hash, a.password)) && !locked;
   if (proved && a.user) {
-    const cleared = await ctx.db.query(
-      'UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $2) RETURNING id',
-      [a.user.id, now],
-    );
-    if (cleared.length) return { ok: true };
+    if (await users.clearFailures(ctx.db, a.user.id, now)) return { ok: true };
     // A parallel guess locked the account between the check and now: refused like any locked account.
     await countThrottleFailure(ctx.db, keys, now, ctx.config.authThrottle.windowSeconds);
     return { ok: false, lockedNow: false, failures: null };
   }
   await countThrottleFailure(ctx.db, keys, now, ctx.config.authThrottle.windowSeconds);
   if (!a.user) return { ok: false, lockedNow: false, failures: null };
-  if (state?.locked) return { ok: false, lockedNow: false, failures: null };
+  if (locked) return { ok: false, lockedNow: false, failures: null };
   const counted = await countAccountFailure(ctx, a.user.id, now);
   return { ok: false, lockedNow: counted.lockedNow, failures: counted.failures };
 }

@@ -17,28 +17,15 @@ import type { Sql } from '../db/db';
 import { hasCapability } from '../../src-shared/access';
 import { ErrorCode } from '../../src-shared/errors';
 import type { Mutation, MutationResult, RecordMeta, WireEnvelope } from '../../src-shared/sync';
-import { VISIBLE_PATIENTS_SQL, registerNewPatient } from './access';
+import * as careTeams from '../store/care-teams';
+import * as mutationStore from '../store/mutations';
+import * as patients from '../store/patients';
+import * as records from '../store/records';
+import type { RecordRow } from '../store/records';
+import { visibleAmong } from '../store/visibility';
+import { registerNewPatient } from './access';
 import type { Principal } from './tokens';
 import { writeAuditMany, type ServerAuditEntry } from './server-audit';
-
-export const RECORD_WRITE_LOCK = 7_340_002;
-
-export interface RecordRow {
-  record_id: string;
-  patient_id: string;
-  resource_type: string;
-  version: number;
-  key_id: string;
-  nonce: string;
-  ct: string;
-  tag: string;
-  deleted: boolean;
-  author_user_id: string;
-  device_id: string;
-  updated_at: Date | string;
-}
-
-export const RECORD_COLUMNS = 'record_id, patient_id, resource_type, version, key_id, nonce, ct, tag, deleted, author_user_id, device_id, updated_at';
 
 export const rowToEnvelope = (r: RecordRow): WireEnvelope => ({
   v: 1, recordId: r.record_id, patientId: r.patient_id, resourceType: r.resource_type, version: r.version,
@@ -73,16 +60,11 @@ export const mayWriteRecords = (who: Principal): boolean => hasCapability(who.ro
  */
 async function allowedPatients(sql: Sql, who: Principal, patientIds: string[], now: Date): Promise<Set<string>> {
   if (!mayWriteRecords(who) || patientIds.length === 0) return new Set();
-  const visible = await sql.query<{ patient_id: string }>(
-    `SELECT v.patient_id FROM (${VISIBLE_PATIENTS_SQL}) v WHERE v.patient_id = ANY($3::text[])`,
-    [who.userId, now, patientIds],
-  );
-  const allowed = new Set(visible.map((r) => r.patient_id));
+  const allowed = await visibleAmong(sql, who.userId, now, patientIds);
   const unseen = patientIds.filter((id) => !allowed.has(id));
   if (unseen.length === 0) return allowed;
-  const [team] = await sql.query('SELECT 1 FROM care_team_members WHERE user_id = $1 LIMIT 1', [who.userId]);
-  if (!team) return allowed;
-  const existing = new Set((await sql.query<{ id: string }>('SELECT id FROM patients WHERE id = ANY($1::text[])', [unseen])).map((r) => r.id));
+  if (!(await careTeams.hasMember(sql, who.userId))) return allowed;
+  const existing = await patients.knownAmong(sql, unseen);
   for (const id of unseen) {
     if (!existing.has(id) && (await registerNewPatient(sql, who.userId, id))) allowed.add(id);
   }
@@ -104,16 +86,14 @@ const sameMutation = (k: KnownMutation, who: Principal, m: Mutation, hash: strin
   (k.payloadHash === null ? k.userId === who.userId : k.payloadHash === hash && k.deviceId === who.deviceId);
 
 export async function applyPush(sql: Sql, who: Principal, mutations: Mutation[], now: Date, correlationId: string): Promise<MutationResult[]> {
-  await sql.query('SELECT pg_advisory_xact_lock($1)', [RECORD_WRITE_LOCK]);
+  await records.lockForWrite(sql);
   const known = new Map(
-    (await sql.query<{ mutation_id: string; record_id: string; version: number; status: string; user_id: string; device_id: string | null; payload_hash: string | null }>(
-      'SELECT mutation_id, record_id, version, status, user_id, device_id, payload_hash FROM mutations WHERE mutation_id = ANY($1::text[])',
-      [mutations.map((m) => m.mutationId)],
-    )).map((r) => [r.mutation_id, { recordId: r.record_id, version: r.version, conflicted: r.status === 'conflict', deviceId: r.device_id, userId: r.user_id, payloadHash: r.payload_hash } satisfies KnownMutation]),
+    (await mutationStore.byIds(sql, mutations.map((m) => m.mutationId))).map((r) => [r.mutation_id, {
+      recordId: r.record_id, version: r.version, conflicted: r.status === 'conflict', deviceId: r.device_id, userId: r.user_id, payloadHash: r.payload_hash,
+    } satisfies KnownMutation]),
   );
   const heads = new Map(
-    (await sql.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE record_id = ANY($1::text[])`, [[...new Set(mutations.map((m) => m.envelope.recordId))]]))
-      .map((r) => [r.record_id, r]),
+    (await records.heads(sql, [...new Set(mutations.map((m) => m.envelope.recordId))])).map((r) => [r.record_id, r]),
   );
   const allowed = await allowedPatients(sql, who, [...new Set(mutations.map((m) => m.envelope.patientId))], now);
 
@@ -189,50 +169,18 @@ export async function applyPush(sql: Sql, who: Principal, mutations: Mutation[],
     tally(env.patientId, 'applied');
   }
 
-  await upsertRecords(sql, [...changed.values()]);
-  if (applied.length || conflicts.length) {
-    const rows = [
-      ...applied.map((a) => ({ ...a, status: 'applied' })),
-      ...conflicts.map((c) => ({ mutationId: c.m.mutationId, recordId: c.m.envelope.recordId, version: c.serverVersion, status: 'conflict', hash: hashes.get(c.m)! })),
-    ];
-    await sql.query(
-      `INSERT INTO mutations (mutation_id, record_id, version, status, user_id, at, device_id, payload_hash)
-       SELECT m, r, v, s, $6, $7, $8, h FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[]) AS t(m, r, v, s, h)`,
-      [rows.map((r) => r.mutationId), rows.map((r) => r.recordId), rows.map((r) => r.version), rows.map((r) => r.status), rows.map((r) => r.hash), who.userId, now, who.deviceId],
-    );
-  }
-  if (conflicts.length) {
-    await sql.query(
-      `INSERT INTO conflicts (mutation_id, record_id, base_version, server_version, envelope, user_id, device_id, at)
-       SELECT m, r, b, s, e::jsonb, $6, $7, $8 FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::text[]) AS t(m, r, b, s, e)`,
-      [
-        conflicts.map((c) => c.m.mutationId), conflicts.map((c) => c.m.envelope.recordId), conflicts.map((c) => c.m.baseVersion),
-        conflicts.map((c) => c.serverVersion), conflicts.map((c) => JSON.stringify(c.m.envelope)), who.userId, who.deviceId, now,
-      ],
-    );
-  }
+  await records.upsert(sql, [...changed.values()]);
+  await mutationStore.insertMany(sql, [
+    ...applied.map((a) => ({ ...a, status: 'applied' as const })),
+    ...conflicts.map((c) => ({ mutationId: c.m.mutationId, recordId: c.m.envelope.recordId, version: c.serverVersion, status: 'conflict' as const, hash: hashes.get(c.m)! })),
+  ], who, now);
+  await mutationStore.keepConflicts(
+    sql, conflicts.map((c) => ({ mutationId: c.m.mutationId, baseVersion: c.m.baseVersion, serverVersion: c.serverVersion, envelope: c.m.envelope })), who, now,
+  );
   const audit: ServerAuditEntry[] = [...perPatient.entries()].map(([patientId, t]) => ({
     type: t.rejected ? 'sync-push-refused' : 'sync-push', action: 'U', outcome: t.rejected ? 'denied' : 'success',
     severity: t.rejected ? 'medium' : 'info', userId: who.userId, deviceId: who.deviceId, patientId, correlationId, detail: t,
   }));
   await writeAuditMany(sql, audit);
   return results;
-}
-
-export async function upsertRecords(sql: Sql, rows: RecordRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const col = <K extends keyof RecordRow>(k: K) => rows.map((r) => r[k]);
-  await sql.query(
-    `INSERT INTO records (${RECORD_COLUMNS}, seq)
-     SELECT a, b, c, d, e, f, g, h, i, j, k, l, nextval('record_seq') FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[],
-                                              $9::boolean[], $10::text[], $11::text[], $12::timestamptz[]) WITH ORDINALITY AS t(a, b, c, d, e, f, g, h, i, j, k, l, o)
-     ORDER BY o
-     ON CONFLICT (record_id) DO UPDATE SET version = EXCLUDED.version, key_id = EXCLUDED.key_id, nonce = EXCLUDED.nonce, ct = EXCLUDED.ct,
-       tag = EXCLUDED.tag, deleted = EXCLUDED.deleted, author_user_id = EXCLUDED.author_user_id, device_id = EXCLUDED.device_id,
-       updated_at = EXCLUDED.updated_at, seq = EXCLUDED.seq`,
-    [
-      col('record_id'), col('patient_id'), col('resource_type'), col('version'), col('key_id'), col('nonce'), col('ct'), col('tag'),
-      col('deleted'), col('author_user_id'), col('device_id'), rows.map((r) => new Date(r.updated_at).toISOString()),
-    ],
-  );
 }

@@ -11,6 +11,8 @@
  */
 import type { Sql } from '../db/db';
 import type { ServerConfig } from '../context';
+import * as accessEvents from '../store/access-events';
+import * as users from '../store/users';
 import { raiseAlert } from './alerts';
 import { writeAudit } from './server-audit';
 
@@ -24,18 +26,13 @@ export interface RateVerdict {
 export async function checkAccessRate(sql: Sql, userId: string, now: Date, cfg: ServerConfig['rateMonitor']): Promise<RateVerdict> {
   const hourAgo = new Date(now.getTime() - 3600_000);
   const windowStart = new Date(now.getTime() - cfg.trailingHours * 3600_000);
-  const [row] = await sql.query<{ recent: number; trailing: number }>(
-    `SELECT count(*) FILTER (WHERE at > $2)::int AS recent, count(*) FILTER (WHERE at <= $2 AND at > $3)::int AS trailing
-       FROM access_events WHERE user_id = $1 AND at > $3`,
-    [userId, hourAgo, windowStart],
-  );
-  const lastHour = row?.recent ?? 0;
-  const hourlyAverage = (row?.trailing ?? 0) / Math.max(1, cfg.trailingHours - 1);
+  const counts = await accessEvents.countsSince(sql, userId, hourAgo, windowStart);
+  const lastHour = counts.recent;
+  const hourlyAverage = counts.trailing / Math.max(1, cfg.trailingHours - 1);
   const spike = lastHour >= cfg.minAccesses && lastHour > cfg.factor * hourlyAverage;
   if (!spike) return { userId, lastHour, hourlyAverage, suspended: false };
   const reason = `access-rate: ${lastHour} patient accesses in the last hour, over ${cfg.factor}x the trailing hourly average of ${hourlyAverage.toFixed(2)}`;
-  const updated = await sql.query("UPDATE users SET status = 'suspended', status_reason = $2 WHERE id = $1 AND status = 'active' RETURNING id", [userId, reason]);
-  if (updated.length) {
+  if (await users.suspendIfActive(sql, userId, reason)) {
     const detail = { lastHour, hourlyAverage: Number(hourlyAverage.toFixed(2)), factor: cfg.factor };
     await writeAudit(sql, { type: 'account-suspended', action: 'U', outcome: 'success', severity: 'high', userId, detail });
     await raiseAlert(sql, { kind: 'access-rate', severity: 'high', userId, detail });

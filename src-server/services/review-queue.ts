@@ -9,10 +9,16 @@
 import type { ServerContext } from '../context';
 import type { Sql } from '../db/db';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
-import type { AuditRow, DispositionRecord, DispositionRequest, EpisodeRead, ReviewItem, ReviewSubject } from '../../src-shared/sync';
+import type { AuditRow, DispositionRequest, EpisodeRead, ReviewItem, ReviewSubject } from '../../src-shared/sync';
 import { openText, sealText } from '../keys/sealed';
-import { justificationAad } from '../routes/break-glass';
-import { listOfflineGrants, queryAudit } from '../routes/privacy';
+import * as alerts from '../store/alerts';
+import * as auditTrail from '../store/audit-trail';
+import * as grants from '../store/grants';
+import * as reviews from '../store/reviews';
+import * as serverAudit from '../store/server-audit';
+import * as users from '../store/users';
+import { dispositionAad, justificationAad } from './note-aads';
+import { listOfflineGrants } from './offline-grants';
 import { writeAudit } from './server-audit';
 import type { Principal } from './tokens';
 
@@ -21,14 +27,8 @@ const iso = (d: Date | string | null | undefined): string | null => (d ? new Dat
 /** Whole minutes (the screen shows "N min"; the wire bounds it to an int4 like every number). */
 const minutesBetween = (a: string | null, b: string | null): number | null =>
   a && b ? Math.max(0, Math.round((Date.parse(b) - Date.parse(a)) / 60_000)) : null;
-const dispositionAad = (subject: string, id: string, n: string): string => `disposition|${subject}|${id}|${n}`;
 
-type Detail = ReviewItem['detail'];
 type Draft = Omit<ReviewItem, 'dispositions' | 'userStatus'>;
-
-interface GrantRow { id: string; user_id: string; patient_id: string; reason: string; justification_sealed: string; starts_at: Date; expires_at: Date }
-interface AlertRow { id: string; kind: string; severity: string; user_id: string | null; patient_id: string | null; detail: Detail; created_at: Date }
-interface RefusedRow { id: string; at: Date; user_id: string | null; device_id: string | null; patient_id: string | null; severity: string; outcome: string; detail: Detail | null }
 
 const base = (subject: ReviewSubject, id: string, raisedAt: string): Draft => ({
   subject, id, alertKind: null, severity: null, userId: null, patientId: null, raisedAt,
@@ -36,8 +36,7 @@ const base = (subject: ReviewSubject, id: string, raisedAt: string): Draft => ({
 });
 
 async function onlineGrants(ctx: ServerContext): Promise<Draft[]> {
-  const rows = await ctx.db.query<GrantRow>(`SELECT id, user_id, patient_id, reason, justification_sealed, starts_at, expires_at FROM break_glass_grants ORDER BY starts_at DESC LIMIT ${LIMIT}`);
-  return rows.map((g) => {
+  return (await grants.newest(ctx.db, LIMIT)).map((g) => {
     const startsAt = iso(g.starts_at)!;
     const endsAt = iso(g.expires_at)!;
     return {
@@ -59,38 +58,23 @@ async function offlineGrants(ctx: ServerContext): Promise<Draft[]> {
 }
 
 async function otherAlerts(ctx: ServerContext): Promise<Draft[]> {
-  const rows = await ctx.db.query<AlertRow>(
-    `SELECT id, kind, severity, user_id, patient_id, detail, created_at FROM alerts WHERE kind <> 'break-glass' ORDER BY created_at DESC, id DESC LIMIT ${LIMIT}`,
-  );
-  return rows.map((a) => ({
+  return (await alerts.listExceptBreakGlass(ctx.db, LIMIT)).map((a) => ({
     ...base('alert', a.id, iso(a.created_at)!), alertKind: a.kind, severity: a.severity, userId: a.user_id, patientId: a.patient_id, detail: a.detail ?? {},
   }));
 }
 
 async function refusedJustifications(ctx: ServerContext): Promise<Draft[]> {
-  const rows = await ctx.db.query<RefusedRow>(
-    `SELECT id::text AS id, at, user_id, device_id, patient_id, severity, outcome, detail FROM server_audit
-      WHERE type = 'break-glass-justification' AND outcome <> 'success' ORDER BY at DESC, id DESC LIMIT ${LIMIT}`,
-  );
-  return rows.map((r) => ({
+  return (await serverAudit.refusedJustifications(ctx.db, LIMIT)).map((r) => ({
     ...base('refused-justification', r.id, iso(r.at)!), severity: r.severity, userId: r.user_id, patientId: r.patient_id,
     detail: { ...(r.detail ?? {}), outcome: r.outcome, deviceId: r.device_id },
   }));
 }
 
-interface DispositionRow { id: string; subject: string; subject_id: string; disposition: DispositionRecord['disposition']; note_sealed: string; reviewer_id: string; at: Date }
-
 async function withDecisions(ctx: ServerContext, drafts: Draft[]): Promise<ReviewItem[]> {
   if (drafts.length === 0) return [];
   const ids = [...new Set(drafts.map((d) => d.id))];
-  const rows = await ctx.db.query<DispositionRow>(
-    'SELECT id::text AS id, subject, subject_id, disposition, note_sealed, reviewer_id, at FROM review_dispositions WHERE subject_id = ANY($1::text[]) ORDER BY id',
-    [ids],
-  );
-  const users = [...new Set(drafts.map((d) => d.userId).filter((u): u is string => u !== null))];
-  const statuses = new Map(
-    (await ctx.db.query<{ id: string; status: string }>('SELECT id, status FROM users WHERE id = ANY($1::text[])', [users])).map((u) => [u.id, u.status]),
-  );
+  const rows = await reviews.ofSubjects(ctx.db, ids);
+  const statuses = await users.statuses(ctx.db, [...new Set(drafts.map((d) => d.userId).filter((u): u is string => u !== null))]);
   return drafts.map((d) => ({
     ...d,
     userStatus: d.userId ? (statuses.get(d.userId) ?? null) : null,
@@ -142,16 +126,10 @@ const DEVICE_CLOCK_SKEW_MS = 5 * 60_000;
 export async function episodeReads(sql: Sql, item: ReviewItem, now: Date): Promise<EpisodeRead[]> {
   const w = windowOf(item, now);
   if (!w) return [];
-  const patient = item.patientId;
   const skewed = (iso: string, sign: 1 | -1): Date => new Date(Date.parse(iso) + sign * DEVICE_CLOCK_SKEW_MS);
-  const rows = await sql.query<{ source: 'device' | 'server'; at: Date; type: string; action: string; device_id: string | null; refs: unknown }>(
-    `SELECT 'device' AS source, at, type, action, device_id, entry->'resourceRefs' AS refs FROM device_audit
-      WHERE user_id = $1 AND ($2::text IS NULL OR patient_id = $2) AND at >= $5 AND at <= $6 AND action = 'R'
-     UNION ALL
-     SELECT 'server' AS source, at, type, action, device_id, NULL::jsonb AS refs FROM server_audit
-      WHERE user_id = $1 AND ($2::text IS NULL OR patient_id = $2) AND at >= $3 AND at <= $4 AND action = 'R' AND patient_id IS NOT NULL
-     ORDER BY at LIMIT 1000`,
-    [item.userId, patient, new Date(w.from), new Date(w.to), skewed(w.from, -1), skewed(w.to, 1)],
+  const rows = await auditTrail.readsBy(
+    sql, { userId: item.userId!, patientId: item.patientId },
+    { from: new Date(w.from), to: new Date(w.to) }, { from: skewed(w.from, -1), to: skewed(w.to, 1) },
   );
   return rows.map((r) => ({
     source: r.source, at: iso(r.at)!, type: r.type, action: r.action, deviceId: r.device_id,
@@ -163,9 +141,9 @@ export async function episodeReads(sql: Sql, item: ReviewItem, now: Date): Promi
 export async function episodeAuditRows(ctx: ServerContext, item: ReviewItem): Promise<AuditRow[]> {
   const w = windowOf(item, ctx.now());
   const trail = w
-    ? await queryAudit(ctx, { userId: item.userId ?? undefined, patientId: item.patientId ?? undefined, from: w.from, to: w.to, source: 'all', limit: 1000 })
+    ? await auditTrail.search(ctx.db, { userId: item.userId ?? undefined, patientId: item.patientId ?? undefined, from: w.from, to: w.to, source: 'all', limit: 1000 })
     : [];
-  const decisions = await queryAudit(ctx, { source: 'server', limit: 1000 }, { type: 'review-disposition', subjectId: item.id });
+  const decisions = await auditTrail.search(ctx.db, { source: 'server', limit: 1000 }, { type: 'review-disposition', subjectId: item.id });
   return [...trail, ...decisions];
 }
 
@@ -175,12 +153,11 @@ export async function addDisposition(ctx: ServerContext, principal: Principal, r
   await ctx.db.tx(async (sql) => {
     // The row id is taken first and bound into the note's AAD (rows are never updated, so it
     // cannot be added afterwards): a sealed note cannot be moved to another row.
-    const [next] = await sql.query<{ id: string }>("SELECT nextval(pg_get_serial_sequence('review_dispositions', 'id'))::text AS id");
-    const id = next!.id;
-    await sql.query(
-      `INSERT INTO review_dispositions (id, subject, subject_id, disposition, note_sealed, reviewer_id, patient_id) VALUES ($1::bigint, $2, $3, $4, $5, $6, $7)`,
-      [id, req.subject, req.id, req.disposition, sealText(ctx.notesKey, req.note, dispositionAad(req.subject, req.id, id)), principal.userId, item.patientId],
-    );
+    const id = await reviews.nextId(sql);
+    await reviews.insert(sql, {
+      id, subject: req.subject, subjectId: req.id, disposition: req.disposition,
+      noteSealed: sealText(ctx.notesKey, req.note, dispositionAad(req.subject, req.id, id)), reviewerId: principal.userId, patientId: item.patientId,
+    });
     await writeAudit(sql, {
       type: 'review-disposition', action: 'C', outcome: 'success', severity: req.disposition === 'inappropriate' ? 'high' : 'medium',
       userId: principal.userId, deviceId: principal.deviceId, patientId: item.patientId, correlationId,

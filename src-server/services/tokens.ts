@@ -14,6 +14,8 @@ import type { Sql } from '../db/db';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import type { Role, TokenResponse, User } from '../../src-shared/sync';
 import type { ServerContext } from '../context';
+import * as sessions from '../store/sessions';
+import type { UserRow } from '../store/users';
 
 const ISSUER = 'clinic-ehr-sync';
 const AUDIENCE = 'clinic-ehr-client';
@@ -34,23 +36,15 @@ const IAT_SKEW_SECONDS = 60;
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-export interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  roles: Role[];
-  status: string;
-}
-
 export const toUser = (u: UserRow): User => ({ id: u.id, username: u.username, displayName: u.display_name, roles: u.roles });
 
 export async function issueTokens(ctx: ServerContext, sql: Sql, user: UserRow, deviceId: string, familyId?: string): Promise<TokenResponse> {
   const now = ctx.now();
   const family = familyId ?? randomUUID();
-  if (!familyId) await sql.query('INSERT INTO refresh_families (id, user_id, device_id) VALUES ($1, $2, $3)', [family, user.id, deviceId]);
+  if (!familyId) await sessions.createFamily(sql, family, user.id, deviceId);
   const refreshToken = randomBytes(32).toString('base64url');
   const refreshExpires = new Date(now.getTime() + ctx.config.refreshTtlSeconds * 1000);
-  await sql.query('INSERT INTO refresh_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, $3)', [sha256(refreshToken), family, refreshExpires]);
+  await sessions.addRefreshToken(sql, sha256(refreshToken), family, refreshExpires);
   const ttl = accessLifetimeSeconds(ctx);
   const iat = Math.floor(now.getTime() / 1000);
   const accessToken = await new SignJWT({ dev: deviceId, fam: family })
@@ -75,36 +69,25 @@ export type RefreshOutcome = { ok: true; familyId: string; userId: string } | { 
 
 /** Consumes a refresh token. A second use of the same token revokes its family. */
 export async function consumeRefresh(sql: Sql, token: string, deviceId: string, now: Date): Promise<RefreshOutcome> {
-  const rows = await sql.query<{ family_id: string; used_at: Date | null; expires_at: Date; revoked_at: Date | null; user_id: string; device_id: string }>(
-    `SELECT t.family_id, t.used_at, t.expires_at, f.revoked_at, f.user_id, f.device_id
-       FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
-      WHERE t.token_hash = $1 FOR UPDATE OF t`,
-    [sha256(token)],
-  );
-  const row = rows[0];
+  const row = await sessions.refreshTokenForUpdate(sql, sha256(token));
   if (!row) return { ok: false, reason: 'unknown' };
   const ids = { familyId: row.family_id, userId: row.user_id };
   if (row.revoked_at) return { ok: false, reason: 'revoked', ...ids };
   if (row.used_at) {
-    await revokeFamily(sql, row.family_id, 'refresh-reuse');
+    await sessions.revokeFamily(sql, row.family_id, 'refresh-reuse');
     return { ok: false, reason: 'reused', ...ids };
   }
   if (row.device_id !== deviceId) {
-    await revokeFamily(sql, row.family_id, 'refresh-other-device');
+    await sessions.revokeFamily(sql, row.family_id, 'refresh-other-device');
     return { ok: false, reason: 'device', ...ids };
   }
   if (new Date(row.expires_at) <= now) return { ok: false, reason: 'expired', ...ids };
-  await sql.query('UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1', [sha256(token), now]);
+  await sessions.markRefreshUsed(sql, sha256(token), now);
   return { ok: true, ...ids };
 }
 
-export async function revokeFamily(sql: Sql, familyId: string, reason: string): Promise<void> {
-  await sql.query('UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2 WHERE id = $1 AND revoked_at IS NULL', [familyId, reason]);
-}
-
 export async function familyOfRefresh(sql: Sql, token: string): Promise<string | null> {
-  const rows = await sql.query<{ family_id: string }>('SELECT family_id FROM refresh_tokens WHERE token_hash = $1', [sha256(token)]);
-  return rows[0]?.family_id ?? null;
+  return sessions.familyOfToken(sql, sha256(token));
 }
 
 const unauthenticated = (why: string): EhrError => new EhrError(ErrorCode.UNAUTHENTICATED, 'Sign in again: the access token is not valid.', { why });
@@ -133,16 +116,7 @@ export async function authenticate(ctx: ServerContext, header: string | undefine
     throw unauthenticated('lifetime');
   }
   if (!sub || !jti || typeof dev !== 'string' || typeof fam !== 'string') throw unauthenticated('claims');
-  const rows = await ctx.db.query<{ username: string; roles: Role[]; status: string; family_revoked: boolean; device_revoked: boolean }>(
-    `SELECT u.username, u.roles, u.status,
-            (f.revoked_at IS NOT NULL) AS family_revoked, (d.revoked_at IS NOT NULL) AS device_revoked
-       FROM users u
-       JOIN refresh_families f ON f.id = $2 AND f.user_id = u.id AND f.device_id = $3
-       JOIN devices d ON d.id = $3
-      WHERE u.id = $1`,
-    [sub, fam, dev],
-  );
-  const row = rows[0];
+  const row = await sessions.liveState(ctx.db, sub, fam, dev);
   if (!row) throw unauthenticated('revoked');
   // Device first: revoking a device also revokes its token families, and the workstation must learn
   // that the device (not just the sign-in) is gone so it drops its cached patient keys at once.

@@ -18,7 +18,7 @@ import { Session } from 'node:inspector';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { percentile, type BenchResult } from './bench-kit';
 import { startServer } from '../../src-server/index';
-import { upsertRecords, type RecordRow } from '../../src-server/services/push';
+import { upsert as upsertRecords, type RecordRow } from '../../src-server/store/records';
 import { seal } from '../../src-shared/node/envelope';
 import { linkEntry } from '../../src-shared/node/audit-chain';
 import type { AuditEntry } from '../../src-shared/audit';

@@ -26,7 +26,7 @@ import type { BenchResult } from './bench-kit';
 import { open, seal } from '../../src-shared/node/envelope';
 import { sealJson } from '../../src-shared/node/envelope';
 import { startServer } from '../../src-server/index';
-import { upsertRecords, type RecordRow } from '../../src-server/services/push';
+import { upsert as upsertRecords, type RecordRow } from '../../src-server/store/records';
 import { openVault, type Vault } from '../../src-main/core/vault';
 import { createMemoryKeyStore } from '../../src-main/core/keychain';
 import { createServerClient, type ServerClient } from '../../src-main/core/sync/server-client';

@@ -2,21 +2,10 @@
  * The layer import rule (eslint-rules/layer-boundaries.js) under ESLint's RuleTester: each case the
  * old path-pattern rules let through now fails, and the imports each layer needs still pass.
  */
-import path from 'node:path';
-import { afterAll, describe, it } from 'vitest';
-import { RuleTester } from 'eslint';
-import tseslint from 'typescript-eslint';
 import { layerBoundaries } from '../../eslint-rules/layer-boundaries.js';
+import { at, ruleTester } from '../helpers/rule-tester';
 
-// RuleTester's hooks (afterAll is read at run time but missing from its types).
-(RuleTester as unknown as { afterAll: typeof afterAll }).afterAll = afterAll;
-RuleTester.describe = describe;
-RuleTester.it = it;
-RuleTester.itOnly = it.only;
-
-const root = path.resolve(import.meta.dirname, '..', '..');
-const tester = new RuleTester({ languageOptions: { parser: tseslint.parser, ecmaVersion: 2022, sourceType: 'module' } });
-const at = (rel: string) => path.join(root, rel);
+const tester = ruleTester();
 const bad = (file: string, code: string) => ({ filename: at(file), code, errors: [{ messageId: 'forbidden' as const }] });
 const ok = (file: string, code: string) => ({ filename: at(file), code });
 

@@ -3,6 +3,7 @@
  * clinician's patient, expired break-glass, valid}, each asserting the exact outcome AND the audit
  * entries it left. Public channels (login, status...) have their own table below.
  */
+import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, PUBLIC_CHANNELS, type Channel, type EhrEvent } from '../../src-shared/api';
@@ -84,6 +85,15 @@ const SPECS: Spec[] = [
   { channel: 'records.older', user: 'nina', wrongRole: 'ada', patientScoped: true, input: (_h, pid) => ({ patientId: pid, before: { date: '9999', id: 'z' } }), audit: ['read'] },
   { channel: 'records.get', user: 'nina', wrongRole: 'ada', patientScoped: true, input: (_h, pid) => ({ patientId: pid, recordId: `obs-${pid}` }), audit: ['read'] },
   { channel: 'records.save', user: 'nina', wrongRole: 'bill', patientScoped: true, input: (_h, pid) => ({ patientId: pid, resource: vitals(pid, 90) }), audit: ['create'] },
+  {
+    channel: 'records.createBatch',
+    user: 'nina',
+    wrongRole: 'bill',
+    patientScoped: true,
+    // A new requestId per input: each case is a new submission, not a retry of an earlier one.
+    input: (_h, pid) => ({ patientId: pid, requestId: randomUUID(), resources: [vitals(pid, 90), vitals(pid, 91)] }),
+    audit: ['create', 'create'],
+  },
   {
     channel: 'records.delete',
     user: 'phil',

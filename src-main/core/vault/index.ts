@@ -26,6 +26,7 @@ import { createDraftRepository } from './repos/drafts';
 import { createKvRepository } from './repos/kv';
 import { createOutboxRepository } from './repos/outbox';
 import { createPatientRepository } from './repos/patients';
+import { createRequestRepository } from './repos/requests';
 import { createResourceRepository } from './repos/resources';
 import { createVerifierRepository } from './repos/verifiers';
 
@@ -60,6 +61,7 @@ function buildRepositories(db: Db, device: DeviceSigningKey, deviceId: string) {
     dataKeys: guardRepository(createDataKeyRepository(db)),
     verifiers: guardRepository(createVerifierRepository(db)),
     kv: guardRepository(createKvRepository(db)),
+    requests: guardRepository(createRequestRepository(db)),
   };
 }
 type Repositories = ReturnType<typeof buildRepositories>;
@@ -190,6 +192,7 @@ export async function openVault(options: OpenVaultOptions): Promise<Vault> {
     get dataKeys() { live(); return repos.dataKeys; },
     get verifiers() { live(); return repos.verifiers; },
     get kv() { live(); return repos.kv; },
+    get requests() { live(); return repos.requests; },
     get closed() { return closed; },
     transaction<T>(fn: () => T): T {
       const conn = live();
@@ -253,3 +256,4 @@ export type { AuditRepository } from './repos/audit';
 export type { DataKey, DataKeyRepository } from './repos/data-keys';
 export type { Verifier, VerifierInput, VerifierRepository } from './repos/verifiers';
 export type { KvRepository } from './repos/kv';
+export type { ApiRequestRecord, RequestRepository } from './repos/requests';

@@ -8,7 +8,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, PUBLIC_CHANNELS, type Channel, type EhrEvent } from '../../src-shared/api';
 import type { AuditType } from '../../src-shared/audit';
-import { CANARY_STRINGS, PASSWORD, containsCanary, createHarness, note, vitals, type Harness } from './harness';
+import { PASSWORD, containsCanary, createHarness, note, vitals, type Harness } from './harness';
 
 interface Spec {
   channel: Channel;
@@ -330,8 +330,9 @@ describe('public channels', () => {
   });
 
   it('no canary PHI in any event sent to the renderer during the whole matrix', () => {
+    // The matrix opened the canary patient's chart and changed sessions: there were events to check.
+    expect(events.map((e) => e.event)).toContain('session.changed');
     for (const e of events) expect(containsCanary(e.payload)).toBeNull();
-    expect(CANARY_STRINGS.length).toBeGreaterThan(0);
   });
 });
 

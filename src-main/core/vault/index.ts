@@ -248,12 +248,10 @@ export type { PatientInput, PatientRecord, PatientSearch, PatientRepository } fr
 export { patientInputFromFhir } from './repos/patients';
 export type { ResourceInput, StoredResource, ResourceStatus, ConflictSide, ResourceRepository, PulledResourceInput, LocalResourceState, ClinicalCursor } from './repos/resources';
 export { RESOURCE_STATUSES, quarantinedError } from './repos/resources';
-export type { Draft, DraftInput, DraftRepository } from './repos/drafts';
+export type { Draft, DraftInput } from './repos/drafts';
 export type { OutboxInput, OutboxRow, OutboxOp, OutboxRepository } from './repos/outbox';
 export { OUTBOX_HELD_AT, OUTBOX_HELD_FROM } from './repos/outbox';
 export { ACCESS_ENDED, ACCESS_HOLD_CODES, type PatientPurgeReport } from './purge';
-export type { AuditRepository } from './repos/audit';
-export type { DataKey, DataKeyRepository } from './repos/data-keys';
-export type { Verifier, VerifierInput, VerifierRepository } from './repos/verifiers';
-export type { KvRepository } from './repos/kv';
-export type { ApiRequestRecord, RequestRepository } from './repos/requests';
+export type { DataKey } from './repos/data-keys';
+export type { Verifier, VerifierInput } from './repos/verifiers';
+export type { ApiRequestRecord } from './repos/requests';

@@ -37,4 +37,3 @@ export function createRequestRepository(db: Db) {
     },
   };
 }
-export type RequestRepository = ReturnType<typeof createRequestRepository>;

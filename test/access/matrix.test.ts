@@ -221,7 +221,9 @@ describe.each(SPECS)('$channel', (spec) => {
     await h.ok('auth.unlock', { password: PASSWORD });
   });
 
-  it.skipIf(spec.wrongRole === null)('wrong role -> FORBIDDEN, access-denied audited', async () => {
+  // Cases that do not apply to a channel are not registered (rather than reported as skipped), so a
+  // skip in this file would be a real one.
+  if (spec.wrongRole !== null) it('wrong role -> FORBIDDEN, access-denied audited', async () => {
     await asUser(spec.wrongRole as string);
     const mark = h.mark();
     await expectRefused(spec.channel, spec.input(h, 'p-own'), 'FORBIDDEN');
@@ -229,7 +231,7 @@ describe.each(SPECS)('$channel', (spec) => {
     expect(entries.map((e) => [e.type, e.outcome, e.reasonCode])).toEqual([['access-denied', 'denied', 'FORBIDDEN']]);
   });
 
-  it.skipIf(!spec.patientScoped)("another clinician's patient -> FORBIDDEN, access-denied audited with the patient id", async () => {
+  if (spec.patientScoped) it("another clinician's patient -> FORBIDDEN, access-denied audited with the patient id", async () => {
     await asUser(spec.user);
     const mark = h.mark();
     await expectRefused(spec.channel, spec.input(h, 'p-other'), 'FORBIDDEN');
@@ -237,7 +239,7 @@ describe.each(SPECS)('$channel', (spec) => {
     expect(entries.map((e) => [e.type, e.outcome, e.patientId])).toEqual([['access-denied', 'denied', 'p-other']]);
   });
 
-  it.skipIf(!spec.patientScoped)('expired break-glass -> FORBIDDEN at once, end audited, renderer told', async () => {
+  if (spec.patientScoped) it('expired break-glass -> FORBIDDEN at once, end audited, renderer told', async () => {
     await asUser(spec.user);
     const grant = await h.ok('breakGlass.request', {
       patientId: 'p-other',
@@ -257,7 +259,7 @@ describe.each(SPECS)('$channel', (spec) => {
     expect(h.since(afterExpiry).map((e) => [e.type, e.patientId])).toEqual([['access-denied', 'p-other']]);
   });
 
-  it.skipIf(!spec.othersHidden)("another clinician's patient (in results) -> hidden or marked, before and after an expired break-glass", async () => {
+  if (spec.othersHidden) it("another clinician's patient (in results) -> hidden or marked, before and after an expired break-glass", async () => {
     await asUser(spec.user);
     await spec.othersHidden?.(h);
     await h.ok('breakGlass.request', { patientId: 'p-other', reason: 'BTG', justification: 'Covering for the on-call physician tonight', password: PASSWORD });

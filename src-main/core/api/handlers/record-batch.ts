@@ -23,9 +23,13 @@ function inputHash(input: ChannelParsedInput<'records.createBatch'>): string {
   return createHash('sha256').update(canonicalJson({ patientId: input.patientId, resources: input.resources })).digest('hex');
 }
 
-/** Names which record of the batch failed (its position: an index, never content). */
+/**
+ * Names which record of the batch failed (its position: an index, never content). Only plain
+ * EhrErrors (a refusal, an invalid resource) get it; a named failure (a vault error class) passes
+ * unchanged, so whoever tells those apart still can.
+ */
 function atIndex(e: unknown, index: number): unknown {
-  return isEhrError(e) ? new EhrError(e.code, e.message, { ...e.detail, index }) : e;
+  return isEhrError(e) && e.constructor === EhrError ? new EhrError(e.code, e.message, { ...e.detail, index }) : e;
 }
 
 function withIndex<T>(index: number, fn: () => T): T {

@@ -17,12 +17,37 @@ import { EhrCallError, errorCode } from '../client/ehr-client';
 import type { PhiData } from '../state/patient-slice';
 import type { RecordView, SaveResult } from '../../src-shared/api/types';
 
-export async function saveVitals(ctx: AppContext, patientId: string, values: Array<{ vital: VitalSign; value: number }>, effective: string): Promise<number> {
-  for (const { vital, value } of values) {
-    await ctx.client.call('records.save', { patientId, resource: { ...vitalObservation(vital, value, patientId, effective) } });
-  }
+export type VitalReading = { vital: VitalSign; value: number };
+
+/**
+ * One submission of the vitals form. Its requestId and time are fixed when the nurse first presses
+ * Save, and kept while the readings stay the same: pressing Save again after an error (a lost
+ * answer, a lock, a failed chart reload) retries the SAME request, which main answers without
+ * writing the readings twice.
+ */
+export interface VitalsSubmission {
+  requestId: string;
+  patientId: string;
+  effective: string;
+  readings: VitalReading[];
+}
+
+const sameReadings = (a: VitalReading[], b: VitalReading[]): boolean =>
+  a.length === b.length && a.every((r, i) => r.vital.key === b[i]?.vital.key && r.value === b[i]?.value);
+
+/** The previous submission when this is a retry of the same readings for the same patient, else a new one. */
+export function vitalsSubmission(previous: VitalsSubmission | null, patientId: string, readings: VitalReading[], now: Date): VitalsSubmission {
+  if (previous && previous.patientId === patientId && sameReadings(previous.readings, readings)) return previous;
+  return { requestId: crypto.randomUUID(), patientId, effective: now.toISOString(), readings };
+}
+
+/** Every reading of the submission in one call (records.createBatch): all are saved, or none. */
+export async function saveVitals(ctx: AppContext, submission: VitalsSubmission): Promise<number> {
+  const { requestId, patientId, effective, readings } = submission;
+  const resources = readings.map(({ vital, value }) => ({ ...vitalObservation(vital, value, patientId, effective) }));
+  const saved = await ctx.client.call('records.createBatch', { patientId, requestId, resources });
   await reloadChart(ctx);
-  return values.length;
+  return saved.results.length;
 }
 
 /** One draft per user and patient: the vault keys it by user, we key it by patient. */

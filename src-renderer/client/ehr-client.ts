@@ -2,7 +2,8 @@
  * The renderer's only door to the main process: a thin typed client over `window.ehr` (the
  * preload's bridge, or the e2e fixture's identical one). Components and slices call this, never
  * window.ehr, so there is one place that turns `{ ok: false, error }` into an exception with a
- * typed code, and one place a test can substitute.
+ * typed code. Unit tests pass a client over a bridge of their own in the AppContext
+ * (`createEhrClient(bridge)`); the e2e tests and the UI benchmark inject `window.ehr`.
  */
 import type { Channel, ChannelInput, ChannelOutput } from '../../src-shared/api/channels';
 import type { EhrBridge } from '../../src-shared/api/bridge';
@@ -53,11 +54,6 @@ export function ehr(): EhrClient {
   if (!bridge) throw new Error('window.ehr is missing: the renderer must run under the preload or the e2e fixture');
   current = createEhrClient(bridge);
   return current;
-}
-
-/** Tests and the benchmark bind the app to a bridge of their own. */
-export function useClientForTests(client: EhrClient | null): void {
-  current = client;
 }
 
 /** The error's code, or INTERNAL for anything that is not a failed call. */

@@ -1,10 +1,14 @@
-/** Record vitals (nurse): one field per sign with its unit; implausible values are refused before saving. */
-import { useState, type FormEvent } from 'react';
+/**
+ * Record vitals (nurse): one field per sign with its unit; implausible values are refused before
+ * saving. All readings are saved in one call; a failed save keeps its submission, so Save again
+ * with the same readings retries that request instead of writing a second copy.
+ */
+import { useRef, useState, type FormEvent } from 'react';
 import { useApp } from '../app/app-context';
-import { saveVitals } from '../actions/record-actions';
+import { saveVitals, vitalsSubmission, type VitalReading, type VitalsSubmission } from '../actions/record-actions';
 import { PatientScreenFrame } from '../components/PatientScreenFrame';
 import { messageOf } from '../components/useAsyncAction';
-import { VITAL_SIGNS, checkVital, type VitalSign } from '../chart/vital-signs';
+import { VITAL_SIGNS, checkVital } from '../chart/vital-signs';
 
 export function VitalsScreen() {
   const ctx = useApp();
@@ -13,11 +17,13 @@ export function VitalsScreen() {
   const [formError, setFormError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // The last submission that did not succeed (null once saved): a retry of the same readings reuses it.
+  const unsaved = useRef<VitalsSubmission | null>(null);
 
   const submit = async (e: FormEvent, patientId: string) => {
     e.preventDefault();
     const nextErrors: Record<string, string> = {};
-    const values: Array<{ vital: VitalSign; value: number }> = [];
+    const values: VitalReading[] = [];
     for (const v of VITAL_SIGNS) {
       const r = checkVital(v, raw[v.key] ?? '');
       if (r && !r.ok) nextErrors[v.key] = r.message;
@@ -29,8 +35,11 @@ export function VitalsScreen() {
     if (values.length === 0) return setFormError('Enter at least one measurement.');
     setFormError(null);
     setBusy(true);
+    const submission = vitalsSubmission(unsaved.current, patientId, values, new Date());
+    unsaved.current = submission;
     try {
-      const n = await saveVitals(ctx, patientId, values, new Date().toISOString());
+      const n = await saveVitals(ctx, submission);
+      unsaved.current = null;
       setRaw({});
       setSaved(`${n} measurement${n === 1 ? '' : 's'} saved.`);
     } catch (err) {

@@ -19,6 +19,7 @@ import type {
   AuditEventBundle,
   AuditEntryView,
   AuditVerification,
+  BatchSaveResult,
   BreakGlassGrant,
   CachedUser,
   Chart,
@@ -99,6 +100,16 @@ export const channelSchemas = {
     baseVersion: z.number().int().min(0).optional(),
   }),
   'records.delete': z.strictObject({ patientId: PatientId, recordId: RecordId, baseVersion: z.number().int().min(0) }),
+  /**
+   * Several new records for one chart (a vitals form) in one call: all stored, queued and audited
+   * in one vault transaction, or none. `requestId` is made once per submission by the caller: the
+   * same id sent again with the same records answers the first call's result and writes nothing.
+   */
+  'records.createBatch': z.strictObject({
+    patientId: PatientId,
+    requestId: z.uuid(),
+    resources: z.array(FhirResourceInput).min(1).max(LIMITS.batchRecords),
+  }),
 
   // --- drafts (per user, encrypted in the vault) ----------------------------------------------
   'drafts.save': z.strictObject({
@@ -190,6 +201,7 @@ export interface ChannelOutputs {
   'records.older': ChartPage;
   'records.save': SaveResult;
   'records.delete': SaveResult;
+  'records.createBatch': BatchSaveResult;
   'drafts.save': DraftSummary;
   'drafts.list': DraftSummary[];
   'drafts.get': Draft;

@@ -27,6 +27,8 @@ export const LIMITS = {
   /** A privacy officer's review note (the server's limit too: src-shared/sync/privacy.ts). */
   reviewNoteChars: 2000,
   recordIdsPerCall: 200,
+  /** New records in one records.createBatch call (a vitals form has a handful). */
+  batchRecords: 50,
   /** Timeline records per chart page (patients.open, records.older). */
   chartPage: 200,
 } as const;

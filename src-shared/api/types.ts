@@ -118,6 +118,14 @@ export interface SaveResult {
   mutationId: string;
 }
 
+/** records.createBatch: one result per resource, in the order given. */
+export interface BatchSaveResult {
+  requestId: string;
+  results: SaveResult[];
+  /** True when this answers a retry: the records were written by the first call with this requestId. */
+  replayed: boolean;
+}
+
 export interface DraftSummary {
   draftId: string;
   key: string;

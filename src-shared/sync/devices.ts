@@ -30,6 +30,3 @@ export const DeviceSchema = z
   .strict();
 export type Device = z.infer<typeof DeviceSchema>;
 export const EnrollResponseSchema = DeviceSchema;
-
-/** POST /v1/admin/devices/:deviceId/revoke (admin): every token issued to the device stops working. */
-export const RevokeDeviceResponseSchema = DeviceSchema;

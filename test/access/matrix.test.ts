@@ -3,11 +3,12 @@
  * clinician's patient, expired break-glass, valid}, each asserting the exact outcome AND the audit
  * entries it left. Public channels (login, status...) have their own table below.
  */
+import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, PUBLIC_CHANNELS, type Channel, type EhrEvent } from '../../src-shared/api';
 import type { AuditType } from '../../src-shared/audit';
-import { CANARY_STRINGS, PASSWORD, containsCanary, createHarness, note, vitals, type Harness } from './harness';
+import { PASSWORD, containsCanary, createHarness, note, vitals, type Harness } from './harness';
 
 interface Spec {
   channel: Channel;
@@ -84,6 +85,15 @@ const SPECS: Spec[] = [
   { channel: 'records.older', user: 'nina', wrongRole: 'ada', patientScoped: true, input: (_h, pid) => ({ patientId: pid, before: { date: '9999', id: 'z' } }), audit: ['read'] },
   { channel: 'records.get', user: 'nina', wrongRole: 'ada', patientScoped: true, input: (_h, pid) => ({ patientId: pid, recordId: `obs-${pid}` }), audit: ['read'] },
   { channel: 'records.save', user: 'nina', wrongRole: 'bill', patientScoped: true, input: (_h, pid) => ({ patientId: pid, resource: vitals(pid, 90) }), audit: ['create'] },
+  {
+    channel: 'records.createBatch',
+    user: 'nina',
+    wrongRole: 'bill',
+    patientScoped: true,
+    // A new requestId per input: each case is a new submission, not a retry of an earlier one.
+    input: (_h, pid) => ({ patientId: pid, requestId: randomUUID(), resources: [vitals(pid, 90), vitals(pid, 91)] }),
+    audit: ['create', 'create'],
+  },
   {
     channel: 'records.delete',
     user: 'phil',
@@ -211,7 +221,9 @@ describe.each(SPECS)('$channel', (spec) => {
     await h.ok('auth.unlock', { password: PASSWORD });
   });
 
-  it.skipIf(spec.wrongRole === null)('wrong role -> FORBIDDEN, access-denied audited', async () => {
+  // Cases that do not apply to a channel are not registered (rather than reported as skipped), so a
+  // skip in this file would be a real one.
+  if (spec.wrongRole !== null) it('wrong role -> FORBIDDEN, access-denied audited', async () => {
     await asUser(spec.wrongRole as string);
     const mark = h.mark();
     await expectRefused(spec.channel, spec.input(h, 'p-own'), 'FORBIDDEN');
@@ -219,7 +231,7 @@ describe.each(SPECS)('$channel', (spec) => {
     expect(entries.map((e) => [e.type, e.outcome, e.reasonCode])).toEqual([['access-denied', 'denied', 'FORBIDDEN']]);
   });
 
-  it.skipIf(!spec.patientScoped)("another clinician's patient -> FORBIDDEN, access-denied audited with the patient id", async () => {
+  if (spec.patientScoped) it("another clinician's patient -> FORBIDDEN, access-denied audited with the patient id", async () => {
     await asUser(spec.user);
     const mark = h.mark();
     await expectRefused(spec.channel, spec.input(h, 'p-other'), 'FORBIDDEN');
@@ -227,7 +239,7 @@ describe.each(SPECS)('$channel', (spec) => {
     expect(entries.map((e) => [e.type, e.outcome, e.patientId])).toEqual([['access-denied', 'denied', 'p-other']]);
   });
 
-  it.skipIf(!spec.patientScoped)('expired break-glass -> FORBIDDEN at once, end audited, renderer told', async () => {
+  if (spec.patientScoped) it('expired break-glass -> FORBIDDEN at once, end audited, renderer told', async () => {
     await asUser(spec.user);
     const grant = await h.ok('breakGlass.request', {
       patientId: 'p-other',
@@ -247,7 +259,7 @@ describe.each(SPECS)('$channel', (spec) => {
     expect(h.since(afterExpiry).map((e) => [e.type, e.patientId])).toEqual([['access-denied', 'p-other']]);
   });
 
-  it.skipIf(!spec.othersHidden)("another clinician's patient (in results) -> hidden or marked, before and after an expired break-glass", async () => {
+  if (spec.othersHidden) it("another clinician's patient (in results) -> hidden or marked, before and after an expired break-glass", async () => {
     await asUser(spec.user);
     await spec.othersHidden?.(h);
     await h.ok('breakGlass.request', { patientId: 'p-other', reason: 'BTG', justification: 'Covering for the on-call physician tonight', password: PASSWORD });
@@ -320,8 +332,9 @@ describe('public channels', () => {
   });
 
   it('no canary PHI in any event sent to the renderer during the whole matrix', () => {
+    // The matrix opened the canary patient's chart and changed sessions: there were events to check.
+    expect(events.map((e) => e.event)).toContain('session.changed');
     for (const e of events) expect(containsCanary(e.payload)).toBeNull();
-    expect(CANARY_STRINGS.length).toBeGreaterThan(0);
   });
 });
 

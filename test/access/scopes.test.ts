@@ -22,12 +22,27 @@ describe('SMART v2 scope parsing', () => {
     expect(p?.filters).toEqual([['category', 'vital-signs']]);
   });
 
-  it.each(['patient/Observation.rc', 'patient/observation.r', 'Observation.r', "patient/*.r?category=' OR 1=1", 'patient/*.r?=x', 'patient/Patient.'])(
-    'rejects malformed scope %s (it grants nothing)',
-    (s) => {
-      expect(parseScope(s) === null || !scopesAllow([s], { resourceType: 'Patient', interaction: 'r' })).toBe(true);
-    },
-  );
+  // Each names the type and interaction it seems to grant, so "grants nothing" is asked of the
+  // request it would otherwise allow (asking for another type would pass whatever the parser did).
+  it.each([
+    ['patient/Observation.rc', 'Observation', 'r'],
+    ['patient/observation.r', 'Observation', 'r'],
+    ['Observation.r', 'Observation', 'r'],
+    ['patient/*.r?=x', 'Patient', 'r'],
+    ['patient/Patient.', 'Patient', 'r'],
+  ] as const)('rejects malformed scope %s (it grants nothing, not even %s.%s)', (s, resourceType, interaction) => {
+    expect(parseScope(s)).toBeNull();
+    const resource = resourceType === 'Observation' ? vitals : { resourceType };
+    expect(scopesAllow([s], { resourceType, interaction, resource })).toBe(false);
+  });
+
+  it('a filter value is a literal code, never an expression: it matches only that exact code', () => {
+    const scope = "patient/*.r?category=' OR 1=1";
+    expect(parseScope(scope)?.filters).toEqual([['category', "' OR 1=1"]]);
+    expect(scopesAllow([scope], { resourceType: 'Observation', interaction: 'r', resource: vitals })).toBe(false);
+    expect(scopesAllow([scope], { resourceType: 'Patient', interaction: 'r' })).toBe(false);
+    expect(scopesAllow([scope], { resourceType: 'Observation', interaction: 'r', resource: { resourceType: 'Observation', category: [{ coding: [{ code: "' OR 1=1" }] }] } })).toBe(true);
+  });
 
   it('a filtered scope grants only on a resource matching the filter, never without a resource', () => {
     const scopes = ['patient/Observation.cu?category=vital-signs'];

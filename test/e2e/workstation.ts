@@ -49,13 +49,12 @@ export interface E2eServer extends RunningE2eServer {
   stop(): Promise<void>;
 }
 
-/** The real sync server on loopback, PGlite in a temp dir (or PostgreSQL when EHR_TEST_DATABASE_URL is set and asked). */
-export async function startE2eServer(opts: { demoPatients?: number; postgres?: boolean } = {}): Promise<E2eServer> {
+/** The real sync server on loopback, PGlite in a temp dir (PostgreSQL is covered by test/server and test/sync). */
+export async function startE2eServer(opts: { demoPatients?: number } = {}): Promise<E2eServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ehr-e2e-server-'));
   const base = {
     dataDir,
     host: '127.0.0.1',
-    ...(opts.postgres && process.env.EHR_TEST_DATABASE_URL ? { databaseUrl: process.env.EHR_TEST_DATABASE_URL } : {}),
     // No rateMonitor override: key unwraps at sync no longer count as record accesses on the server,
     // so the e2e runs with the server's default access-rate monitor.
   };

@@ -1,30 +1,10 @@
 /** A real server process killed with SIGKILL: its data directory lock is taken over, data intact, no second writer meanwhile. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startTestServer } from './helpers';
-
-function runServerProcess(dataDir: string): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src-server/main.ts', '--data-dir', dataDir, '--port', '0', '--seed', 'none'], {
-    cwd: join(import.meta.dirname, '..', '..'),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 90_000);
-    child.stdout!.on('data', () => {
-      if (out.includes('fingerprint')) {
-        clearTimeout(timer);
-        resolve({ child, output: () => out });
-      }
-    });
-    child.on('exit', () => reject(new Error(`server exited: ${out}`)));
-  });
-}
+import { spawnServerProcess } from './server-process';
 
 describe('server process killed with SIGKILL', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ehr-crash-'));
@@ -35,11 +15,10 @@ describe('server process killed with SIGKILL', () => {
     const records = await first.db.query<{ n: number }>('SELECT count(*)::int AS n FROM records');
     await first.close();
 
-    const { child } = await runServerProcess(dir);
+    const { child, exited } = await spawnServerProcess(dir);
     await expect(startTestServer({ name: 'pglite' }, { dataDir: dir, seed: 'none' })).rejects.toMatchObject({ code: 'CONFLICT', detail: { pid: child.pid } });
-    const exited = new Promise((r) => child.on('exit', r));
     child.kill('SIGKILL');
-    await exited;
+    expect(await exited).toBe('SIGKILL');
 
     const again = await startTestServer({ name: 'pglite' }, { dataDir: dir, seed: 'none' });
     try {

@@ -1,18 +1,20 @@
 /**
- * Test kit for the sync server: runs the real server (HTTPS on loopback) on PGlite and, when
- * EHR_TEST_DATABASE_URL is set (scripts/postgres-session.sh), on a fresh PostgreSQL database.
+ * Test kit for the sync server: runs the real server (HTTPS on loopback) on PGlite and on a fresh
+ * PostgreSQL database of the test cluster (scripts/postgres-session.sh; required, never skipped).
  */
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src-server/index';
 import type { LogLine } from '../../src-server/http/log';
 import { CORRELATION_HEADER, type TokenResponse } from '../../src-shared/sync';
 import type { AuditEntry, AuditEntryInput } from '../../src-shared/audit';
 import { linkEntry, type ChainHead } from '../../src-shared/node/audit-chain';
+import { freshDatabase } from '../helpers/postgres';
+
+export { freshDatabase };
 
 export interface Variant {
   name: 'pglite' | 'postgres';
@@ -20,24 +22,11 @@ export interface Variant {
   databaseUrl?: () => Promise<string>;
 }
 
-const PG_URL = process.env.EHR_TEST_DATABASE_URL;
-if (!PG_URL) console.warn('[test/server] EHR_TEST_DATABASE_URL not set: PostgreSQL variants are SKIPPED (run under scripts/postgres-session.sh).');
-
-/** A new database on the test cluster, so files and instances never share state by accident. */
-export async function freshDatabase(): Promise<string> {
-  const name = `ehr_t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query(`CREATE DATABASE ${name}`);
-  await client.end();
-  const url = new URL(PG_URL!);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-export const VARIANTS: Variant[] = [{ name: 'pglite' }, ...(PG_URL ? [{ name: 'postgres' as const, databaseUrl: freshDatabase }] : [])];
-/** For describe.each: both names always listed, the PG one skipped visibly when there is no cluster. */
-export const hasPostgres = Boolean(PG_URL);
+/**
+ * Both engines, always: the PostgreSQL variant fails (test/helpers/postgres.ts) rather than being
+ * left out when the run has no cluster.
+ */
+export const VARIANTS: Variant[] = [{ name: 'pglite' }, { name: 'postgres', databaseUrl: freshDatabase }];
 
 export interface TestServer extends RunningServer {
   dir: string;

@@ -16,6 +16,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src-shared/audit';
 import { AlertListResponseSchema, BreakGlassListResponseSchema, OfflineJustificationResponseSchema } from '../../src-shared/sync';
+import { postgresUrl } from '../helpers/postgres';
 import { DEMO, VARIANTS, breakGlassChain, call, dumpDatabaseText, enrollDevice, login, startTestServer, type EnrolledDevice, type Res, type TestServer } from './helpers';
 
 /** Canary PHI planted in the justification: a name and an MRN that must never surface in the clear. */
@@ -236,7 +237,7 @@ describe.each(VARIANTS)('offline break-glass justification on $name', (variant) 
       expect(filesContaining(server.dir, CANARY_MARKERS)).toEqual([]);
     } else {
       // The cluster's own files (heap, WAL) after a checkpoint: the superuser URL can ask where they are.
-      const admin = new pg.Client({ connectionString: process.env.EHR_TEST_DATABASE_URL });
+      const admin = new pg.Client({ connectionString: postgresUrl() });
       await admin.connect();
       try {
         await admin.query('CHECKPOINT');

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { seal } from '../../src-shared/node/envelope';
 import type { PullResponse, PushResponse, TokenResponse } from '../../src-shared/sync';
 import { splitStatements } from '../../src-server/db/migrate';
-import { DEMO, VARIANTS, call, enrollDevice, freshDatabase, hasPostgres, login, startTestServer, type TestServer } from './helpers';
+import { DEMO, VARIANTS, call, enrollDevice, freshDatabase, login, startTestServer, type TestServer } from './helpers';
 
 describe('migration script splitting', () => {
   it('splits on semicolons but keeps a function body whole', () => {
@@ -34,15 +34,23 @@ describe.each(VARIANTS)('storage on $name', (variant) => {
     );
     expect(priv).toEqual({ u: false, d: false, i: true });
   });
+});
+
+// PGlite's own data directory (PostgreSQL has no such thing): not a variant, so no empty pass on PostgreSQL.
+describe('storage on PGlite only', () => {
+  const variant = VARIANTS.find((v) => v.name === 'pglite')!;
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer(variant);
+  });
+  afterAll(async () => server?.stop());
 
   it('refuses a second server on the same PGlite data directory while the first runs', async () => {
-    if (variant.name !== 'pglite') return;
     await expect(startTestServer(variant, { dataDir: server.dir })).rejects.toMatchObject({ code: 'CONFLICT' });
     expect((await server.db.query<{ n: number }>('SELECT 1 AS n'))[0]!.n).toBe(1);
   });
 
   it('restarts on the same data without re-migrating or re-seeding', async () => {
-    if (variant.name !== 'pglite') return;
     const dataDir = server.dir;
     const before = await server.db.query<{ n: number }>('SELECT count(*)::int AS n FROM records');
     await server.close();
@@ -58,7 +66,7 @@ describe.each(VARIANTS)('storage on $name', (variant) => {
   });
 });
 
-describe.skipIf(!hasPostgres)('two instances on one PostgreSQL', () => {
+describe('two instances on one PostgreSQL', () => {
   let a: TestServer;
   let b: TestServer;
   beforeAll(async () => {

@@ -1,14 +1,14 @@
 /**
  * Two workstations edit the same chart offline, then reconnect: nothing is lost, the conflict is
  * kept with both versions, resolved by a clinician, and the resolution itself syncs.
- * Runs against the real server on PGlite, and on PostgreSQL too when EHR_TEST_DATABASE_URL is set.
+ * Runs against the real server on PGlite and on PostgreSQL (the test cluster; it fails without one).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { CANARY_FAMILY, DOCTOR, NURSE, cleanupAll, makeWorkstation, note, saveLocally, startTestServer } from './helpers/harness';
 
 afterAll(cleanupAll);
 
-const backends = [{ name: 'PGlite', postgres: false }, ...(process.env.EHR_TEST_DATABASE_URL ? [{ name: 'PostgreSQL', postgres: true }] : [])];
+const backends = [{ name: 'PGlite', postgres: false }, { name: 'PostgreSQL', postgres: true }];
 
 describe.each(backends)('two workstations, one chart ($name)', ({ postgres }) => {
   it('keeps both offline edits, lists the conflict with author/device/time, and syncs the resolution', async () => {

@@ -8,7 +8,7 @@ import { resolveEffectivePolicy, type EffectivePolicy } from './resolve';
 
 export { POLICY_LOCATIONS, DEV_POLICY_ENV, policyLocation } from './locations';
 export { readMachinePolicy, type PolicyReaderDeps, type RawPolicy } from './read';
-export { resolveEffectivePolicy, validatePolicy, applyUserSettings, describeIssues, type EffectivePolicy, type UserSettings } from './resolve';
+export { resolveEffectivePolicy, validatePolicy, applyUserSettings, describeIssues, type EffectivePolicy } from './resolve';
 export { parseRegQuery } from './windows-registry';
 
 /** Reads, validates and applies user settings; throws an EhrError (INVALID) the shell shows before quitting. */

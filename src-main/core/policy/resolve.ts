@@ -17,8 +17,6 @@ const TIGHTENABLE = {
 } as const satisfies Partial<Record<keyof Policy, 'lower'>>;
 type Tightenable = keyof typeof TIGHTENABLE;
 
-export type UserSettings = Partial<Record<Tightenable, number>>;
-
 export interface EffectivePolicy {
   policy: Policy;
   source: string;

@@ -18,15 +18,12 @@
 import { EhrError, ErrorCode } from '../../../src-shared/errors';
 import type { Envelope } from '../../../src-shared/node/envelope';
 import type { Mutation, MutationResult } from '../../../src-shared/sync/sync';
-import { OUTBOX_HELD_AT, type OutboxRow } from '../vault';
+import type { OutboxRow } from '../vault';
 import type { DataKey } from '../crypto/data-keys';
 import { backoffDelayMs } from './backoff';
 import { KV, type SyncContext } from './context';
 import { isTransient } from './http-json';
 import { isTombstone, openRecord, sealMutation, type ConflictTheirs } from './records';
-
-/** nextAttemptAt of a held row (the vault outbox's notion); every live row is due before it. */
-export const HELD_AT = OUTBOX_HELD_AT;
 
 export interface DrainReport {
   applied: number;

@@ -85,8 +85,3 @@ export function forgetPurgedInStash(ctx: SyncContext, purged: readonly string[])
   }
   if (changed) ctx.vault.kv.setJson(KV.pullUsers, stash);
 }
-
-/** Users with pull state waiting on this workstation (ids only). */
-export function waitingPullUsers(ctx: SyncContext): string[] {
-  return Object.keys(ctx.vault.kv.getJson<Stash>(KV.pullUsers) ?? {});
-}

@@ -26,6 +26,7 @@ import { createDraftRepository } from './repos/drafts';
 import { createKvRepository } from './repos/kv';
 import { createOutboxRepository } from './repos/outbox';
 import { createPatientRepository } from './repos/patients';
+import { createRequestRepository } from './repos/requests';
 import { createResourceRepository } from './repos/resources';
 import { createVerifierRepository } from './repos/verifiers';
 
@@ -60,6 +61,7 @@ function buildRepositories(db: Db, device: DeviceSigningKey, deviceId: string) {
     dataKeys: guardRepository(createDataKeyRepository(db)),
     verifiers: guardRepository(createVerifierRepository(db)),
     kv: guardRepository(createKvRepository(db)),
+    requests: guardRepository(createRequestRepository(db)),
   };
 }
 type Repositories = ReturnType<typeof buildRepositories>;
@@ -190,6 +192,7 @@ export async function openVault(options: OpenVaultOptions): Promise<Vault> {
     get dataKeys() { live(); return repos.dataKeys; },
     get verifiers() { live(); return repos.verifiers; },
     get kv() { live(); return repos.kv; },
+    get requests() { live(); return repos.requests; },
     get closed() { return closed; },
     transaction<T>(fn: () => T): T {
       const conn = live();
@@ -245,11 +248,10 @@ export type { PatientInput, PatientRecord, PatientSearch, PatientRepository } fr
 export { patientInputFromFhir } from './repos/patients';
 export type { ResourceInput, StoredResource, ResourceStatus, ConflictSide, ResourceRepository, PulledResourceInput, LocalResourceState, ClinicalCursor } from './repos/resources';
 export { RESOURCE_STATUSES, quarantinedError } from './repos/resources';
-export type { Draft, DraftInput, DraftRepository } from './repos/drafts';
+export type { Draft, DraftInput } from './repos/drafts';
 export type { OutboxInput, OutboxRow, OutboxOp, OutboxRepository } from './repos/outbox';
 export { OUTBOX_HELD_AT, OUTBOX_HELD_FROM } from './repos/outbox';
 export { ACCESS_ENDED, ACCESS_HOLD_CODES, type PatientPurgeReport } from './purge';
-export type { AuditRepository } from './repos/audit';
-export type { DataKey, DataKeyRepository } from './repos/data-keys';
-export type { Verifier, VerifierInput, VerifierRepository } from './repos/verifiers';
-export type { KvRepository } from './repos/kv';
+export type { DataKey } from './repos/data-keys';
+export type { Verifier, VerifierInput } from './repos/verifiers';
+export type { ApiRequestRecord } from './repos/requests';

@@ -192,6 +192,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX resources_patient_clinical ON resources(patient_id, clinical_date);
     `,
   },
+  {
+    version: 5,
+    description: 'api_requests: the answer to each idempotent API call (records.createBatch), so a retry writes nothing twice',
+    // Ids and a hash only (the result lists record and mutation ids): no PHI. Rows are written in
+    // the same transaction as the records they describe, so a row exists exactly when they do.
+    sql: `
+      CREATE TABLE api_requests (
+        request_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        input_hash TEXT NOT NULL,
+        result TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX api_requests_created ON api_requests(created_at);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

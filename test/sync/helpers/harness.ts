@@ -1,6 +1,6 @@
 /**
  * Integration harness: the REAL sync server (startServer, PGlite by default or PostgreSQL when
- * asked) and real client cores (vault + pinned client + sync engine) talking to it over loopback TLS.
+ * asked — required then, never replaced by PGlite) and real client cores (vault + pinned client + sync engine) talking to it over loopback TLS.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { openVault, type Vault } from '../../../src-main/core/vault';
 import { createMemoryKeyStore } from '../../../src-main/core/keychain';
 import { createServerClient, type ServerClient } from '../../../src-main/core/sync/server-client';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../../src-main/core/sync';
+import { freshDatabase } from '../../helpers/postgres';
 
 export const CANARY_FAMILY = 'Canarywhistle';
 export const CANARY_GIVEN = 'Zebediah';
@@ -34,17 +35,22 @@ export interface TestServer extends RunningServer {
   restart(): Promise<TestServer>;
 }
 
-/** Relaxed access-rate monitor: initial syncs unwrap many patients' keys in one hour by design. */
+/**
+ * Relaxed access-rate monitor: initial syncs unwrap many patients' keys in one hour by design.
+ * `postgres: true` runs on a fresh database of the test cluster, and fails without one (never
+ * PGlite in its place); a restart keeps that database.
+ */
 export async function startTestServer(opts: Partial<StartServerOptions> & { postgres?: boolean } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDir('server');
   const logs: string[] = [];
   const { postgres, ...rest } = opts;
+  const databaseUrl = rest.databaseUrl ?? (postgres ? await freshDatabase() : undefined);
   const options: StartServerOptions = {
     dataDir, port: 0, seed: 'demo', demoPatients: 6,
-    ...(postgres && process.env.EHR_TEST_DATABASE_URL ? { databaseUrl: process.env.EHR_TEST_DATABASE_URL } : {}),
     config: { rateMonitor: { factor: 3, trailingHours: 168, minAccesses: 1_000_000 } },
     log: (line) => logs.push(JSON.stringify(line)),
     ...rest,
+    ...(databaseUrl ? { databaseUrl } : {}),
   };
   const running = await startServer(options);
   let closed = false;
@@ -60,7 +66,7 @@ export async function startTestServer(opts: Partial<StartServerOptions> & { post
     // Same data dir and port: clients keep their URL and pin across the restart.
     restart: async () => {
       await server.close();
-      return startTestServer({ ...opts, dataDir, port: running.port, seed: 'none' });
+      return startTestServer({ ...rest, ...(databaseUrl ? { databaseUrl } : {}), dataDir, port: running.port, seed: 'none' });
     },
   };
   cleanups.push(() => server.close());

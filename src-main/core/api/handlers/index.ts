@@ -7,6 +7,7 @@ import { draftHandlers } from './drafts';
 import { patientHandlers } from './patients';
 import { printExportHandlers } from './print-export';
 import { privacyHandlers } from './privacy';
+import { recordBatchHandlers } from './record-batch';
 import { recordHandlers } from './records';
 import { syncHandlers } from './sync';
 import { userHandlers } from './users';
@@ -15,6 +16,7 @@ export const handlers: HandlerTable = {
   ...authHandlers,
   ...patientHandlers,
   ...recordHandlers,
+  ...recordBatchHandlers,
   ...draftHandlers,
   ...syncHandlers,
   ...breakGlassHandlers,

@@ -139,4 +139,3 @@ export function createAuditRepository(db: Db, device: AuditDevice, now: () => nu
     },
   };
 }
-export type AuditRepository = ReturnType<typeof createAuditRepository>;

@@ -61,4 +61,3 @@ export function createDataKeyRepository(db: Db) {
     },
   };
 }
-export type DataKeyRepository = ReturnType<typeof createDataKeyRepository>;

@@ -53,4 +53,3 @@ export function createDraftRepository(db: Db) {
     },
   };
 }
-export type DraftRepository = ReturnType<typeof createDraftRepository>;

@@ -24,4 +24,3 @@ export function createKvRepository(db: Db) {
     },
   };
 }
-export type KvRepository = ReturnType<typeof createKvRepository>;

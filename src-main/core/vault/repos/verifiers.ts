@@ -69,4 +69,3 @@ export function createVerifierRepository(db: Db) {
     },
   };
 }
-export type VerifierRepository = ReturnType<typeof createVerifierRepository>;

@@ -197,7 +197,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(opts: { policy?: Partial<Policy>; seed?: boolean; synchronous?: 'FULL' | 'NORMAL' } = {}): Promise<Harness> {
+export async function createHarness(opts: { policy?: Partial<Policy>; seed?: boolean; synchronous?: 'FULL' | 'NORMAL'; /** Vault page cache; null = the vault's default (what the shell uses). Default 8 MB. */ cacheSizeMb?: number | null } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'ehr-session-'));
   const clock = new FakeClock(Date.now());
   const server = new FakeAuthServer();
@@ -214,7 +214,8 @@ export async function createHarness(opts: { policy?: Partial<Policy>; seed?: boo
     privacy,
     clock,
     argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
-    cacheSizeMb: 8,
+    // Small by default (many tests, each its own vault); a benchmark asks for the shell's (null).
+    ...(opts.cacheSizeMb === null ? {} : { cacheSizeMb: opts.cacheSizeMb ?? 8 }),
   });
   if (opts.seed !== false) seed(ws);
   const call = ws.invoke as Harness['call'];

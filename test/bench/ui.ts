@@ -2,13 +2,14 @@
  * UI benchmark: the production renderer build in Debian's Chromium, behind the same bridge the e2e
  * fixture uses, over a synthetic core (test/e2e/synthetic-core.ts) holding 200,000 patients and one
  * patient with 5,000 observations. What is timed is the renderer's work plus the bridge round trip;
- * the synthetic core searches names by binary search over a sorted index (the vault's search is benchmarked
- * by the vault suite).
+ * the synthetic core stays here on purpose, for renderer-only figures: it searches names by binary
+ * search over a sorted index (the vault's search is benchmarked by the vault suite) and answers
+ * patients.open from memory (the real core's chart open is the chart suite's chart_open_core_p95_ms).
  *
  *   chart_open_p95_ms        Enter on a search result -> chart banner and vitals painted (5,000 observations)
  *   search_keystroke_p95_ms  a keystroke (typing at 250 ms/key) -> results for the new text painted
  *                            (includes the 30 ms search debounce)
- *   lock_to_blank_ms         main emits session.locked -> no PHI left in the DOM (median of runs)
+ *   lock_to_blank_p95_ms     main emits session.locked -> no PHI left in the DOM (p95 of 20 runs; median in details)
  *
  * The first two subtract the e2e bridge's own transport time (a 2.6 MB chart crosses Playwright's
  * binding in ~250 ms, where Electron's structured clone takes a few ms); totals including it are
@@ -25,7 +26,8 @@ import { SyntheticCore, syntheticPatient, vitalRecords } from '../e2e/synthetic-
 const PATIENTS = 200_000;
 const OBSERVATIONS = 5_000;
 const CHART_RUNS = 20;
-const LOCK_RUNS = 10;
+/** Enough runs for a p95 that is not simply the slowest of a handful. */
+const LOCK_RUNS = 20;
 
 /** The little of the DOM the page-side predicates use (this file is type-checked without DOM types). */
 interface PageDoc {
@@ -133,9 +135,9 @@ export default async function run(): Promise<BenchResult> {
       figures: {
         chart_open_p95_ms: percentile(chartOpen, 95),
         search_keystroke_p95_ms: percentile(keystroke, 95),
-        lock_to_blank_ms: median(lockToBlank),
+        lock_to_blank_p95_ms: percentile(lockToBlank, 95),
       },
-      targets: { chart_open_p95_ms: '<= 150', search_keystroke_p95_ms: '<= 100', lock_to_blank_ms: '<= 500' },
+      targets: { chart_open_p95_ms: '<= 150', search_keystroke_p95_ms: '<= 100', lock_to_blank_p95_ms: '<= 500' },
       details: {
         patients: PATIENTS,
         observations: OBSERVATIONS,
@@ -144,12 +146,14 @@ export default async function run(): Promise<BenchResult> {
         search_keystroke_p95_with_fixture_transport_ms: percentile(keystrokeWithTransport, 95),
         search_keystroke_median_ms: median(keystroke),
         search_samples: keystroke.length,
+        lock_to_blank_median_ms: median(lockToBlank),
         lock_to_blank_max_ms: Math.max(...lockToBlank),
+        lock_runs: LOCK_RUNS,
       },
       notes: [
         'chart_open and search_keystroke are timed on the page clock (keydown event -> first frame showing the result); lock_to_blank from the test process (includes the event push).',
         'chart_open and search_keystroke exclude the fixture bridge transport (CDP binding, JSON text: ~100 ms per MB); Electron IPC uses structured clone. Totals with it are in details.',
-        'Synthetic core: in-memory data, name search by binary search over a sorted index; the vault and real core are benchmarked in their own suites.',
+        'Synthetic core (renderer-only figures): in-memory data, name search by binary search over a sorted index; the vault and the real core\'s chart open (chart suite) are benchmarked in their own suites.',
       ],
     };
   } finally {

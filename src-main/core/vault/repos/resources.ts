@@ -110,7 +110,11 @@ export function createResourceRepository(db: Db) {
     markValidated.run(VALID, r.id);
     return stored;
   }
-  const admitAll = (rows: Row[]): StoredResource[] => rows.flatMap((r) => admit(r) ?? []);
+  const admitEach = (rows: Row[]): StoredResource[] => rows.flatMap((r) => admit(r) ?? []);
+  // A listing with rows still to validate marks them in one transaction: one commit, not one per
+  // row (a first chart read after a pull marks ~200; synchronous FULL syncs every commit).
+  const admitInOne = db.transaction(admitEach);
+  const admitAll = (rows: Row[]): StoredResource[] => (rows.some((r) => r.validated === UNCHECKED) ? admitInOne(rows) : admitEach(rows));
   const upsert = db.prepare(`
     INSERT INTO resources (id, patient_id, resource_type, version, status, json, updated_at)
     VALUES (@id, @patientId, @resourceType, @version, @status, @json, @updatedAt)

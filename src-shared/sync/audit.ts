@@ -15,19 +15,24 @@ const RoleListSchema = z.string().regex(/^[a-z_]{1,32}(,[a-z_]{1,32}){0,7}$/);
 
 export { AUDIT_ACTIONS };
 
+/** What every link of a device's chain carries, a whole entry or a quarantined placeholder. */
+const chainLinkFields = {
+  deviceId: IdSchema,
+  seq: Int8Schema.min(1),
+  prevHash: HexHashSchema,
+  hash: HexHashSchema,
+  /** Checkpoints only; the last entry of every batch must be one. */
+  signature: B64uSchema.min(80).max(100).optional(),
+  at: IsoDateTimeSchema,
+};
+
 /**
  * One device audit entry exactly as the vault chains it (src-shared/audit/types.ts AuditEntry):
  * strict, so the server hashes the same bytes the device did and nothing else rides along.
  */
 export const AuditEntrySchema = z
   .object({
-    deviceId: IdSchema,
-    seq: Int8Schema.min(1),
-    prevHash: HexHashSchema,
-    hash: HexHashSchema,
-    /** Checkpoints only; the last entry of every batch must be one. */
-    signature: B64uSchema.min(80).max(100).optional(),
-    at: IsoDateTimeSchema,
+    ...chainLinkFields,
     action: z.enum(AUDIT_ACTIONS),
     type: z.enum(AUDIT_TYPES),
     outcome: z.enum(AUDIT_OUTCOMES),
@@ -50,12 +55,7 @@ export type WireAuditEntry = AuditEntry;
  */
 export const QuarantinedAuditLinkSchema = z
   .object({
-    deviceId: IdSchema,
-    seq: Int8Schema.min(1),
-    prevHash: HexHashSchema,
-    hash: HexHashSchema,
-    signature: B64uSchema.min(80).max(100).optional(),
-    at: IsoDateTimeSchema,
+    ...chainLinkFields,
     quarantined: z.literal(true),
     reason: CodeSchema,
   })

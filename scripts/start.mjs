@@ -9,6 +9,7 @@
 //                             nurse, open a chart, record a vital sign, sign out; last line
 //                             `start check: ok` (exit 0) or `start check: failed: <why>`
 //   npm start -- --electron   Electron or nothing (says how to get its binary)
+//   npm start -- --enroll-code=<code>   enroll with a sync server that was already running
 //   EHR_HOST=chromium         the development host even where Electron is installed
 //   EHR_DATA_DIR              the data folder (default .data): server database, vault, keyring
 //   EHR_SERVER_URL            default https://127.0.0.1:8443
@@ -220,7 +221,7 @@ async function main() {
   let enrollment;
   let server;
   if (fingerprint) {
-    console.log(`npm start: using the sync server already running at ${serverUrl}.`);
+    console.log(`npm start: using the sync server already running at ${serverUrl} (a workstation not enrolled there needs --enroll-code=<code>).`);
   } else {
     if (!(await portIsFree(port, hostname))) {
       fail(`port ${port} is in use by another program; stop it, or choose another port with EHR_SERVER_URL=https://127.0.0.1:<port>.`);
@@ -254,9 +255,11 @@ async function main() {
     ...(enrollment ? { EHR_DEV_ENROLLMENT_CODE: enrollment } : {}),
   };
 
+  // A code given on the command line (a server that was already running prints none here).
+  const enrollArgs = argv.filter((a) => a.startsWith('--enroll-code='));
   const app = host === 'electron'
-    ? spawn(electron.path, [root], { cwd: root, stdio: 'inherit', env: { ...env, ELECTRON_ENABLE_SECURITY_WARNINGS: 'true' } })
-    : spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src-main/chromium-host/main.ts'), ...(check ? ['--check'] : [])], { cwd: root, stdio: 'inherit', env });
+    ? spawn(electron.path, [root, ...enrollArgs], { cwd: root, stdio: 'inherit', env: { ...env, ELECTRON_ENABLE_SECURITY_WARNINGS: 'true' } })
+    : spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src-main/chromium-host/main.ts'), ...(check ? ['--check'] : []), ...enrollArgs], { cwd: root, stdio: 'inherit', env });
   // Ctrl+C reaches the app too (same process group); a signal sent to this script alone is passed
   // on. Either way the app closes its vault first, and only then does the server stop.
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => app.kill(sig));

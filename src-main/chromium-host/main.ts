@@ -33,7 +33,7 @@ const say = (line: string) => console.log(`dev host: ${line}`);
 async function enroll(ws: Workstation, serverUrl: string, fingerprint: string, markerFile: string): Promise<void> {
   const code = enrollmentCode(process.argv, process.env, false);
   if (isEnrolled(readMarker(markerFile), ws.deviceId, serverUrl)) return;
-  if (!code) throw new HostError('this workstation is not enrolled and the server gave no enrollment code; restart the server with its demo seed (npm start does).');
+  if (!code) throw new HostError('this workstation is not enrolled with the sync server already running there: ask its admin for a one-time code and run npm start -- --enroll-code=<code>.');
   const client = createServerClient({ serverUrl, fingerprint, deviceId: ws.deviceId });
   try {
     writeMarker(markerFile, await enrollWorkstation({

@@ -5,11 +5,12 @@
  * records a vital sign and signs out; a second start reuses the same data; a bad situation is one
  * line and a non-zero exit; and nothing it started is left running.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(__dirname, '../..');
@@ -35,8 +36,8 @@ function newcomerEnv(port: number, extra: Record<string, string> = {}): NodeJS.P
 }
 
 /** Runs `node scripts/start.mjs --check` (asynchronously: a blocked worker cannot talk to vitest). */
-async function startCheck(env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [path.join(root, 'scripts/start.mjs'), '--check'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startCheck(env: NodeJS.ProcessEnv, extraArgs: string[] = []) {
+  const child = spawn(process.execPath, [path.join(root, 'scripts/start.mjs'), '--check', ...extraArgs], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -92,6 +93,37 @@ describe.skipIf(process.platform !== 'linux')('npm start -- --check', () => {
     expect(r.stderr).not.toMatch(stackTrace);
     expect(processesOfThisTest()).toEqual([]);
   }, 240_000);
+
+  it('with a sync server already running, a new workstation says how to enroll, then enrolls with --enroll-code', async () => {
+    const start = (await import(pathToFileURL(path.join(root, 'scripts/start.mjs')).href)) as {
+      spawnSyncServer: (env: NodeJS.ProcessEnv) => ChildProcessWithoutNullStreams;
+      stopProcessTree: (c: ChildProcessWithoutNullStreams) => void;
+      enrollmentCodeFromServerOutput: (t: string) => string | undefined;
+    };
+    const port = await freePort();
+    const own = mkdtempSync(path.join(dataDir, 'own-server-'));
+    const server = start.spawnSyncServer({ ...process.env, PORT: String(port), DATA_DIR: own });
+    try {
+      let out = '';
+      const code = await new Promise<string>((resolve, reject) => {
+        server.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const c = start.enrollmentCodeFromServerOutput(out);
+          if (c) resolve(c);
+        });
+        server.once('exit', () => reject(new Error('the server exited')));
+      });
+      const fresh = { EHR_DATA_DIR: mkdtempSync(path.join(dataDir, 'station-')) };
+      const refused = await startCheck(newcomerEnv(port, fresh));
+      expect(refused.status).toBe(1);
+      expect(refused.stderr.trim().split('\n').pop()).toMatch(/^start check: failed: this workstation is not enrolled .* --enroll-code=<code>\.$/);
+      const enrolled = await startCheck(newcomerEnv(port, fresh), [`--enroll-code=${code}`]);
+      expect(enrolled.last, enrolled.lines.slice(-8).join('\n')).toBe('start check: ok');
+      expect(enrolled.stdout).toContain('workstation enrolled');
+    } finally {
+      start.stopProcessTree(server);
+    }
+  }, 480_000);
 
   it('a port held by another program is refused in one line before anything starts', async () => {
     const holder = net.createServer();

@@ -25,5 +25,6 @@ export function describeOpenError(e: unknown, dataDir: string): string {
   if (e instanceof VaultInUseError) return `the vault in ${dataDir} is open in another process (a second npm start?); stop that one first.`;
   if (e instanceof HostError) return e.message;
   if (e instanceof EhrError) return e.message;
-  return 'the workstation could not be opened (an unexpected error); see the log above.';
+  // Only the kind of error: its text may carry paths or values.
+  return `the workstation could not be opened (an unexpected ${e instanceof Error ? e.name : 'error'}).`;
 }

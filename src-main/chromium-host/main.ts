@@ -99,6 +99,11 @@ async function main(): Promise<number> {
       display: display?.display ?? process.env.DISPLAY ?? '',
       core: ws,
     });
+    // A Ctrl+C while Chromium was starting found no window to close: close it now.
+    if (interrupted) {
+      await appWindow.close();
+      return 130;
+    }
     if (check) {
       await runSelfCheck(appWindow.page, undefined, (l) => console.log(l));
       await stop();

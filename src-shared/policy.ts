@@ -37,6 +37,10 @@ export const PolicySchema = z
      * charts are cached together; every read is still checked per user. 1 = one user's scope only.
      */
     sharedWorkstationUsers: z.number().int().min(1).max(50).default(8),
+    /** Telemedicine: false removes video visits from this workstation (no camera/microphone is ever asked for). */
+    videoVisits: z.boolean().default(true),
+    /** Telemedicine: false forbids recording a visit here, whatever the patient consents to. */
+    visitRecording: z.boolean().default(true),
     /** Desktop shell: false stops the app's own update checks (IT deploys every version itself). Absent = on. */
     autoUpdate: z.boolean().optional(),
   })

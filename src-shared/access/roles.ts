@@ -23,6 +23,10 @@ export const CAPABILITIES = [
   'drafts:write',
   /** May print or export a chart. */
   'chart:print-export',
+  /** May start and host a video visit with a patient of their care team (and record it with consent). */
+  'visit:host',
+  /** May delete a recording: its host (physician), or a privacy officer for any. */
+  'recording:delete',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -49,7 +53,7 @@ export const ROLE_DEFINITIONS: Readonly<Record<Role, RoleDefinition>> = {
       'patient/Observation.cud?category=vital-signs',
       ...PHYSICIAN_WRITES.map((t) => `patient/${t}.cud`),
     ],
-    capabilities: ['break-glass:request', 'drafts:write', 'chart:print-export'],
+    capabilities: ['break-glass:request', 'drafts:write', 'chart:print-export', 'visit:host', 'recording:delete'],
   },
   billing: {
     label: 'Billing',
@@ -59,7 +63,7 @@ export const ROLE_DEFINITIONS: Readonly<Record<Role, RoleDefinition>> = {
   privacy_officer: {
     label: 'Privacy officer',
     scopes: ['user/AuditEvent.rs'],
-    capabilities: ['audit:read', 'break-glass:review'],
+    capabilities: ['audit:read', 'break-glass:review', 'recording:delete'],
   },
   admin: {
     label: 'Administrator',

@@ -38,6 +38,19 @@ import type {
 } from './types';
 import type { ReviewEpisode, ReviewItem } from '../sync/privacy';
 import { DispositionSchema, ReviewSubjectSchema } from '../sync/privacy';
+import { PEER_SIGNAL_TYPES, SignalMessageSchema, VISIT_LIMITS } from '../sync/visits';
+import type { RecordingChunkPage, RecordingView, TransportVerdict, VisitLinkView, VisitSession } from './types';
+
+const VisitId = FhirId;
+const RecordingId = FhirId;
+/** What the renderer may send to the other peer (never the server's own kinds). */
+const PeerSignal = SignalMessageSchema.refine((m) => (PEER_SIGNAL_TYPES as readonly string[]).includes(m.type), { message: 'not a peer message' });
+/** A recording chunk as standard base64 (what FileReader/btoa give), at most VISIT_LIMITS.chunkBytes decoded. */
+const ChunkBase64 = z
+  .string()
+  .min(4)
+  .max(Math.ceil(VISIT_LIMITS.chunkBytes / 3) * 4)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 
 const Username = z.string().min(1).max(LIMITS.usernameChars);
 const Password = z.string().min(1).max(LIMITS.passwordChars);
@@ -164,6 +177,52 @@ export const channelSchemas = {
   'privacy.suspendUser': z.strictObject({ userId: FhirId, note: z.string().trim().min(1).max(LIMITS.justificationChars) }),
   'privacy.reinstateUser': z.strictObject({ userId: FhirId, note: z.string().trim().min(1).max(LIMITS.justificationChars) }),
 
+  // --- telemedicine (docs/telemedicine.md) ---------------------------------------------------
+  /** Start a video visit from a chart (physician, care team or break-glass; IT policy videoVisits). */
+  'visits.start': z.strictObject({ patientId: PatientId }),
+  /** The visits of this session still open (the renderer reattaches after a reload or an unlock). */
+  'visits.active': Empty,
+  /** A new one-time patient link (earlier unused ones are revoked); its #k= fragment carries the media key. */
+  'visits.link': z.strictObject({ visitId: VisitId, minutes: z.number().int().min(1).max(VISIT_LIMITS.linkMinutesMax).default(15) }),
+  'visits.revokeLink': z.strictObject({ visitId: VisitId }),
+  /** Record the patient's answer to "may we record this visit?" (audited, sent to the server). */
+  'visits.consent': z.strictObject({ visitId: VisitId, recording: z.boolean(), method: z.enum(['verbal', 'patient-page']) }),
+  /** One signalling message to the patient's page, relayed by the server. Works while locked. */
+  'visits.signal': z.strictObject({ visitId: VisitId, message: PeerSignal }),
+  /**
+   * The renderer reports the media transport (RTCPeerConnection.getStats). Main decides: DTLS
+   * connected and an allowed SRTP cipher, or the visit ends. Audited. Works while locked.
+   */
+  'visits.transport': z.strictObject({
+    visitId: VisitId,
+    dtlsState: z.string().max(32),
+    srtpCipher: z.string().max(64).nullable(),
+    dtlsCipher: z.string().max(64).nullable(),
+    tlsVersion: z.string().max(16).nullable(),
+    /** Frames sealed/opened by the frame-level E2EE transform so far (0 = not running). */
+    framesSealed: z.number().int().min(0),
+    framesOpened: z.number().int().min(0),
+  }),
+  /** End the visit (also on sign-out and device revocation). Works while locked. */
+  'visits.end': z.strictObject({ visitId: VisitId }),
+  /** Start recording (patient consent recorded and IT policy visitRecording). */
+  'recordings.start': z.strictObject({ visitId: VisitId, mimeType: z.string().regex(/^video\/webm(;codecs=[a-z0-9.,]+)?$/).max(64) }),
+  /** One chunk, sealed with the patient's data key in main before it touches disk or network. Works while locked. */
+  'recordings.chunk': z.strictObject({ recordingId: RecordingId, seq: z.number().int().min(0).max(VISIT_LIMITS.chunksPerRecording - 1), data: ChunkBase64 }),
+  /** Every chunk up to now is stored: the recording is complete. Works while locked. */
+  'recordings.finish': z.strictObject({ recordingId: RecordingId }),
+  /** A patient's recordings (chart section), metadata opened in main. */
+  'recordings.list': z.strictObject({ patientId: PatientId }),
+  /** Decrypted chunks, a page at a time; the first page of a view or download is audited. */
+  'recordings.read': z.strictObject({
+    recordingId: RecordingId,
+    from: z.number().int().min(0).max(VISIT_LIMITS.chunksPerRecording),
+    limit: z.number().int().min(1).max(VISIT_LIMITS.chunkPage).default(4),
+    purpose: z.enum(['view', 'download']).default('view'),
+  }),
+  /** Delete a recording (its host or a privacy officer), with a reason; audited. */
+  'recordings.delete': z.strictObject({ recordingId: RecordingId, reason: z.string().trim().min(1).max(VISIT_LIMITS.reasonChars) }),
+
   // --- print / export -------------------------------------------------------------------------
   /** Returns what to print and records the print in the audit log. */
   'print.chart': z.strictObject({ patientId: PatientId, recordIds: z.array(RecordId).max(LIMITS.recordIdsPerCall).optional() }),
@@ -221,6 +280,20 @@ export interface ChannelOutputs {
   'privacy.export': AuditEventBundle;
   'privacy.suspendUser': { userId: string; status: string };
   'privacy.reinstateUser': { userId: string; status: string };
+  'visits.start': VisitSession;
+  'visits.active': VisitSession[];
+  'visits.link': VisitLinkView;
+  'visits.revokeLink': { revoked: boolean };
+  'visits.consent': VisitSession;
+  'visits.signal': { sent: boolean };
+  'visits.transport': TransportVerdict;
+  'visits.end': { ended: boolean };
+  'recordings.start': RecordingView;
+  'recordings.chunk': { stored: boolean };
+  'recordings.finish': RecordingView;
+  'recordings.list': RecordingView[];
+  'recordings.read': RecordingChunkPage;
+  'recordings.delete': RecordingView;
   'print.chart': PrintJob;
   'export.chart': ExportResult;
   'users.list': CachedUser[];
@@ -238,6 +311,19 @@ export const PUBLIC_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
   'session.status',
   'session.heartbeat',
   'session.lock',
+]);
+
+/**
+ * Channels that need a session but keep working while it is locked: an inactivity lock hides the
+ * chart but must not cut a running video visit (docs/telemedicine.md). They read no PHI: they relay
+ * signalling, report the transport, append sealed recording chunks, or end the visit.
+ */
+export const LOCKED_CHANNELS: ReadonlySet<Channel> = new Set<Channel>([
+  'visits.signal',
+  'visits.transport',
+  'visits.end',
+  'recordings.chunk',
+  'recordings.finish',
 ]);
 
 export function isChannel(value: unknown): value is Channel {

@@ -1,5 +1,6 @@
 /** Events the main process pushes to the renderer (window.ehr.on). Payloads carry ids, never PHI. */
 import type { LockReason, SessionStatus, SyncStatus } from './types';
+import type { SignalMessage } from '../sync/visits';
 
 export interface EventPayloads {
   /** Anything about the session changed (login, logout, lock, unlock, switch, break-glass). */
@@ -19,6 +20,10 @@ export interface EventPayloads {
    * patients the user in front may open): an open chart among them is re-read; no other is.
    */
   'records.changed': { patientIds: string[] };
+  /** A signalling message from the patient's page (or the server) for a visit of this session. */
+  'visits.signal': { visitId: string; message: SignalMessage };
+  /** The visit is over (ended here or by the server, signed out, device revoked): hang up now. */
+  'visits.ended': { visitId: string; reason: 'ended' | 'signed-out' | 'device-revoked' | 'expired' | 'transport-refused' | 'policy' };
 }
 
 export type EventName = keyof EventPayloads;
@@ -31,6 +36,8 @@ export const EVENT_NAMES: EventName[] = [
   'breakGlass.expiring',
   'breakGlass.expired',
   'records.changed',
+  'visits.signal',
+  'visits.ended',
 ];
 
 /** One event as main emits it (the shell forwards it to the renderer as-is). */

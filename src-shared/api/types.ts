@@ -42,6 +42,9 @@ export interface SessionStatus {
   /** Policy figures the renderer needs for its own (first-line) timer. */
   lockTimeoutMinutes: number;
   lockWarningSeconds: number;
+  /** IT policy: video visits (and their recording) on this workstation. */
+  videoVisits: boolean;
+  visitRecording: boolean;
 }
 
 export interface PatientSummary {
@@ -250,3 +253,58 @@ export interface AuditEventBundle {
 
 /** The privacy officer's review queue, as the server sends it (src-shared/sync/privacy.ts). */
 export type { DispositionRecord, EpisodeRead, ReviewEpisode, ReviewItem, ReviewSubject, Disposition } from '../sync/privacy';
+
+// --- telemedicine (docs/telemedicine.md) -----------------------------------------------------
+
+/** A video visit as the renderer sees it. `mediaKey` never reaches the server. */
+export interface VisitSession {
+  visitId: string;
+  patientId: string;
+  status: 'open' | 'ended';
+  /** The patient's recording answer as recorded (null = not asked yet). */
+  recordingConsent: boolean | null;
+  /** Consent given and IT policy allows recording here. */
+  recordingAllowed: boolean;
+  /** AES-256 key (base64url, 43 chars) for frame-level encryption of this visit's media. */
+  mediaKey: string;
+  /** STUN/TURN for RTCPeerConnection (short-lived TURN credentials). */
+  iceServers: Array<{ urls: string[]; username?: string; credential?: string }>;
+  createdAt: number;
+}
+
+export interface VisitLinkView {
+  visitId: string;
+  /** https://<server>/visit/<token>#k=<media key>: give it to the patient only. */
+  url: string;
+  expiresAt: number;
+}
+
+/** Main's decision on a reported media transport. */
+export interface TransportVerdict {
+  accepted: boolean;
+  /** Why not (PHI-free), when not accepted: the visit has been ended. */
+  reason?: string;
+}
+
+export interface RecordingView {
+  recordingId: string;
+  visitId: string;
+  patientId: string;
+  createdBy: string;
+  createdAt: number;
+  status: 'recording' | 'complete' | 'deleted';
+  chunkCount: number;
+  mimeType: string | null;
+  /** From the sealed FHIR Media, opened in main (null once deleted). */
+  title: string | null;
+  durationMs: number | null;
+}
+
+export interface RecordingChunkPage {
+  recordingId: string;
+  mimeType: string;
+  /** Decrypted chunks, standard base64, in seq order. */
+  chunks: Array<{ seq: number; data: string }>;
+  /** No chunk after the last one returned. */
+  done: boolean;
+}

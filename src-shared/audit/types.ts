@@ -34,6 +34,17 @@ export const AUDIT_TYPES = [
   'device-enrolled',
   /** The privacy officer ended a review (reasonCode: the disposition) or suspended/reinstated an account. */
   'privacy-review',
+  /** Telemedicine (docs/telemedicine.md): resourceRefs name `Encounter/<visitId>` and, for recordings, `Media/<recordingId>`. */
+  'visit-start',
+  'visit-end',
+  /** The patient's recording answer (reasonCode: 'consent-given' | 'consent-refused'). */
+  'visit-consent',
+  /** The media transport was checked (outcome success, or denied with the visit ended; reasonCode: the SRTP cipher). */
+  'visit-transport',
+  'recording-start',
+  'recording-view',
+  'recording-download',
+  'recording-delete',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -9,4 +9,5 @@ export * from './audit';
 export * from './break-glass';
 export * from './admin';
 export * from './privacy';
+export * from './visits';
 export * from './routes';

@@ -34,6 +34,24 @@ import {
   ReviewQueueResponseSchema,
   SuspendRequestSchema,
 } from './privacy';
+import {
+  ChunkPageSchema,
+  ChunkQuerySchema,
+  CreateVisitLinkRequestSchema,
+  DeleteRecordingRequestSchema,
+  FinishRecordingRequestSchema,
+  IceServersResponseSchema,
+  PutChunkRequestSchema,
+  RecordingAccessQuerySchema,
+  RecordingAccessResponseSchema,
+  RecordingListResponseSchema,
+  RecordingSchema,
+  StartRecordingRequestSchema,
+  StartVisitRequestSchema,
+  VisitConsentRequestSchema,
+  VisitLinkSchema,
+  VisitSchema,
+} from './visits';
 
 export interface RouteDef {
   method: 'GET' | 'POST' | 'PUT';
@@ -90,5 +108,19 @@ export const ROUTES = {
   reviewEpisodeFhir: { method: 'GET', path: '/v1/privacy/queue/:subject/:id/fhir', auth: true, phi: true, response: AuditBundleSchema },
   addDisposition: { method: 'POST', path: '/v1/privacy/reviews', auth: true, phi: true, body: DispositionRequestSchema, response: ReviewItemSchema },
   suspendUser: { method: 'POST', path: '/v1/admin/users/:userId/suspend', auth: true, phi: false, body: SuspendRequestSchema, response: AdminUserSchema },
+  // telemedicine (src-shared/sync/visits.ts; the signalling sockets are not JSON routes and live there)
+  startVisit: { method: 'POST', path: '/v1/visits', auth: true, phi: true, body: StartVisitRequestSchema, response: VisitSchema },
+  createVisitLink: { method: 'POST', path: '/v1/visits/:visitId/link', auth: true, phi: true, body: CreateVisitLinkRequestSchema, response: VisitLinkSchema },
+  revokeVisitLink: { method: 'POST', path: '/v1/visits/:visitId/link/revoke', auth: true, phi: true, body: EmptySchema, response: OkResponseSchema },
+  visitConsent: { method: 'POST', path: '/v1/visits/:visitId/consent', auth: true, phi: true, body: VisitConsentRequestSchema, response: VisitSchema },
+  endVisit: { method: 'POST', path: '/v1/visits/:visitId/end', auth: true, phi: true, body: EmptySchema, response: VisitSchema },
+  iceServers: { method: 'GET', path: '/v1/visits/ice', auth: true, phi: false, response: IceServersResponseSchema },
+  startRecording: { method: 'POST', path: '/v1/visits/:visitId/recordings', auth: true, phi: true, body: StartRecordingRequestSchema, response: RecordingSchema },
+  putRecordingChunk: { method: 'PUT', path: '/v1/recordings/:recordingId/chunks/:seq', auth: true, phi: true, body: PutChunkRequestSchema, response: OkResponseSchema },
+  finishRecording: { method: 'POST', path: '/v1/recordings/:recordingId/finish', auth: true, phi: true, body: FinishRecordingRequestSchema, response: RecordingSchema },
+  listRecordings: { method: 'GET', path: '/v1/patients/:patientId/recordings', auth: true, phi: true, response: RecordingListResponseSchema },
+  recordingChunks: { method: 'GET', path: '/v1/recordings/:recordingId/chunks', auth: true, phi: true, query: ChunkQuerySchema, response: ChunkPageSchema },
+  deleteRecording: { method: 'POST', path: '/v1/recordings/:recordingId/delete', auth: true, phi: true, body: DeleteRecordingRequestSchema, response: RecordingSchema },
+  recordingAccess: { method: 'GET', path: '/v1/privacy/recording-access', auth: true, phi: true, query: RecordingAccessQuerySchema, response: RecordingAccessResponseSchema },
 } as const satisfies Record<string, RouteDef>;
 export type RouteName = keyof typeof ROUTES;

@@ -96,7 +96,7 @@ export class SyntheticCore implements CorePort {
   status(): SessionStatus {
     return {
       state: this.state, user: this.user, lockAt: this.now() + 15 * 60_000, warningAt: null, offline: false,
-      breakGlass: this.grants, sessions: [], lockTimeoutMinutes: 15, lockWarningSeconds: 60,
+      breakGlass: this.grants, sessions: [], lockTimeoutMinutes: 15, lockWarningSeconds: 60, videoVisits: false, visitRecording: false,
     };
   }
 

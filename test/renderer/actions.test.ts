@@ -14,7 +14,7 @@ import type { Chart, PatientSummary, SessionStatus } from '../../src-shared/api/
 const CANARY = 'Canarywhistle';
 const status: SessionStatus = {
   state: 'active', user: { userId: 'u1', username: 'nurse', displayName: 'Nurse', roles: ['nurse'] }, lockAt: 1_000_000 + 15 * 60_000,
-  warningAt: null, offline: false, breakGlass: [], sessions: [], lockTimeoutMinutes: 15, lockWarningSeconds: 60,
+  warningAt: null, offline: false, breakGlass: [], sessions: [], lockTimeoutMinutes: 15, lockWarningSeconds: 60, videoVisits: true, visitRecording: true,
 };
 const chart: Chart = { patient: { resourceType: 'Patient', id: 'p1', name: [{ family: CANARY }] }, access: 'care-team', records: [] };
 

@@ -23,7 +23,7 @@ const nurseB = { userId: 'u-b', username: 'nurse.b', displayName: 'Bea Ward-B', 
 const active = (user: typeof nurseA, others: Array<typeof nurseA> = []): SessionStatus => ({
   state: 'active', user, lockAt: Date.now() + 15 * 60_000, warningAt: null, offline: false, breakGlass: [],
   sessions: [user, ...others].map((u) => ({ userId: u.userId, username: u.username, displayName: u.displayName, state: u === user ? 'active' : 'locked' })),
-  lockTimeoutMinutes: 15, lockWarningSeconds: 60,
+  lockTimeoutMinutes: 15, lockWarningSeconds: 60, videoVisits: true, visitRecording: true,
 });
 const chart: Chart = { patient: { resourceType: 'Patient', id: 'p1', name: [{ family: 'Wardapatient' }] }, access: 'care-team', records: [] };
 

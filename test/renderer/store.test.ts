@@ -147,7 +147,7 @@ describe('renderer store', () => {
 });
 
 describe('applyStatus (main\'s view of the session)', () => {
-  const base = { lockAt: null, warningAt: null, offline: false, breakGlass: [], sessions: [], lockTimeoutMinutes: 10, lockWarningSeconds: 30 };
+  const base = { lockAt: null, warningAt: null, offline: false, breakGlass: [], sessions: [], lockTimeoutMinutes: 10, lockWarningSeconds: 30, videoVisits: true, visitRecording: true };
   const nurse = { userId: 'u-nurse', username: 'nurse', displayName: 'Nurse Test', roles: ['nurse' as const] };
   const doctor = { userId: 'u-doc', username: 'doc', displayName: 'Dr Test', roles: ['physician' as const] };
 

@@ -60,6 +60,14 @@ const ACTION_OF: Record<AuditType, AuditAction> = {
   'vault-rekey': 'E',
   'device-enrolled': 'E',
   'privacy-review': 'E',
+  'visit-start': 'E',
+  'visit-end': 'E',
+  'visit-consent': 'E',
+  'visit-transport': 'E',
+  'recording-start': 'C',
+  'recording-view': 'R',
+  'recording-download': 'R',
+  'recording-delete': 'D',
 };
 
 /** Default severity: emergency overrides high (DICOM "Emergency Override"), refusals medium. */

@@ -46,6 +46,14 @@ const CODES: Record<AuditType, { type: Coding; subtype: Coding[] }> = {
   'vault-rekey': { type: securityAlert, subtype: [local('vault-rekey')] },
   'device-enrolled': { type: appActivity, subtype: [local('device-enrolled')] },
   'privacy-review': { type: securityAlert, subtype: [local('privacy-review')] },
+  'visit-start': { type: appActivity, subtype: [local('visit-start')] },
+  'visit-end': { type: appActivity, subtype: [local('visit-end')] },
+  'visit-consent': { type: appActivity, subtype: [local('visit-consent')] },
+  'visit-transport': { type: securityAlert, subtype: [local('visit-transport')] },
+  'recording-start': { type: rest, subtype: [{ system: RESTFUL, code: 'create' }] },
+  'recording-view': { type: rest, subtype: [{ system: RESTFUL, code: 'read' }] },
+  'recording-download': { type: exportType, subtype: [local('recording-download')] },
+  'recording-delete': { type: rest, subtype: [{ system: RESTFUL, code: 'delete' }] },
 };
 
 /** FHIR R4 AuditEvent.outcome: 0 success, 4 minor failure (refused), 8 serious failure. */

@@ -68,6 +68,16 @@ export const POLICY_TEXT: Record<keyof Policy, { name: string; explain: string; 
     explain:
       "How many users' care-team patients the workstation keeps cached at once (the most recent sign-ins within the offline login window), so switching user needs no new download. Each user still sees only their own patients. 1 keeps one user's patients only.",
   },
+  videoVisits: {
+    name: 'Video visits',
+    label: '',
+    explain: 'Enabled or not configured: physicians may start video visits from a chart (camera and microphone are asked for only in the visit view). Disabled: no video visit on this workstation.',
+  },
+  visitRecording: {
+    name: 'Video visit recording',
+    label: '',
+    explain: "Enabled or not configured: a visit may be recorded when the patient consents (recordings are encrypted with the patient's key). Disabled: visits are never recorded on this workstation.",
+  },
   autoUpdate: {
     name: 'Automatic updates',
     label: '',

@@ -42,7 +42,7 @@ export interface SessionHooks {
 
 export interface SessionManagerOptions {
   clock: Clock;
-  policy: Pick<Policy, 'lockTimeoutMinutes' | 'lockWarningSeconds'>;
+  policy: Pick<Policy, 'lockTimeoutMinutes' | 'lockWarningSeconds'> & Partial<Pick<Policy, 'videoVisits' | 'visitRecording'>>;
   hooks: SessionHooks;
 }
 
@@ -338,6 +338,8 @@ export class SessionManager {
       })),
       lockTimeoutMinutes: this.lockTimeoutMs / 60_000,
       lockWarningSeconds: this.warningMs / 1000,
+      videoVisits: this.opts.policy.videoVisits ?? true,
+      visitRecording: (this.opts.policy.videoVisits ?? true) && (this.opts.policy.visitRecording ?? true),
     };
   }
 

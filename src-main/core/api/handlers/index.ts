@@ -11,6 +11,7 @@ import { recordBatchHandlers } from './record-batch';
 import { recordHandlers } from './records';
 import { syncHandlers } from './sync';
 import { userHandlers } from './users';
+import { visitHandlers } from './visits';
 
 export const handlers: HandlerTable = {
   ...authHandlers,
@@ -24,4 +25,5 @@ export const handlers: HandlerTable = {
   ...printExportHandlers,
   ...userHandlers,
   ...privacyHandlers,
+  ...visitHandlers,
 };

@@ -15,6 +15,10 @@ import { adminRoutes } from './routes/admin';
 import { privacyRoutes } from './routes/privacy';
 import { privacyQueueRoutes } from './routes/privacy-queue';
 import { healthRoutes } from './routes/health';
+import { visitRoutes } from './routes/visits';
+import { visitSignallingRoutes } from './routes/visit-signalling';
+import { recordingRoutes } from './routes/recordings';
+import { patientPageRoutes } from './routes/patient-page';
 
 export async function buildApp(ctx: ServerContext, tls: TlsMaterial): Promise<FastifyInstance> {
   const app = Fastify({
@@ -34,7 +38,7 @@ export async function buildApp(ctx: ServerContext, tls: TlsMaterial): Promise<Fa
     void reply.header('cache-control', 'no-store');
     return payload;
   });
-  for (const plugin of [healthRoutes, authRoutes, deviceRoutes, syncRoutes, keyRoutes, auditRoutes, breakGlassRoutes, adminRoutes, privacyRoutes, privacyQueueRoutes]) {
+  for (const plugin of [healthRoutes, authRoutes, deviceRoutes, syncRoutes, keyRoutes, auditRoutes, breakGlassRoutes, adminRoutes, privacyRoutes, privacyQueueRoutes, visitRoutes, visitSignallingRoutes, recordingRoutes, patientPageRoutes]) {
     await app.register(plugin(ctx));
   }
   return app;

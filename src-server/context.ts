@@ -2,6 +2,8 @@
 import type { Db } from './db/db';
 import type { KeyProvider } from './keys/key-provider';
 import type { LogLine } from './http/log';
+import type { SignallingHub } from './services/signalling';
+import type { TurnConfig } from './services/turn';
 
 export interface ServerConfig {
   /** Access token lifetime (≤ 900 s: the JWT lives at most 15 minutes). */
@@ -28,6 +30,14 @@ export interface ServerConfig {
     /** A device may report entries of a user who held a session on it within this many hours. */
     offlineWindowHours: number;
   };
+  /** Telemedicine: coturn with use-auth-secret (docs/telemedicine.md); null = host/STUN-less LAN candidates only. */
+  turn: TurnConfig | null;
+  /** A recording's deleteAfter: the server purges it then (chunks erased, tombstone and access row kept). */
+  recordingRetentionDays: number;
+  /** The https base URL patients' browsers reach this server on (patient links); default: the listening address. */
+  publicUrl: string | null;
+  /** The built patient page (vite.patient.config.ts); default <repo>/dist/patient-visit. */
+  patientPageDir: string | null;
 }
 
 /** What startServer accepts: any subset, nested groups too (the rest from DEFAULT_CONFIG). */
@@ -45,6 +55,10 @@ export const DEFAULT_CONFIG: ServerConfig = {
   enrollmentCodeMinutes: 24 * 60,
   breakGlassMinutes: 60,
   rateMonitor: { factor: 3, trailingHours: 7 * 24, minAccesses: 30, lateReportMinutes: 60, offlineWindowHours: 7 * 24 },
+  turn: null,
+  recordingRetentionDays: 3650,
+  publicUrl: null,
+  patientPageDir: null,
 };
 
 export interface ServerContext {
@@ -57,4 +71,8 @@ export interface ServerContext {
   notesKey: Buffer;
   log: (line: LogLine) => void;
   now: () => Date;
+  /** Relays a visit's signalling between its two sockets (per instance). */
+  signalling: SignallingHub;
+  /** Where patient links point: config.publicUrl, else this instance's own address (set once listening). */
+  publicUrl: string;
 }

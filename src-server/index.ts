@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app';
+import { SignallingHub } from './services/signalling';
+import { purgeExpiredRecordings } from './services/recordings';
 import { DEFAULT_CONFIG, type ServerConfigInput, type ServerContext } from './context';
 import { openDatabase } from './db/open';
 import type { Db } from './db/db';
@@ -81,14 +83,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       notesKey: await serverSecret(db, keys, 'notes-aes256'),
       log: options.log ?? (() => undefined),
       now: options.now ?? (() => new Date()),
+      signalling: new SignallingHub(options.log ?? (() => undefined)),
+      publicUrl: options.config?.publicUrl ?? '',
     };
     const seeded = options.seed === 'demo' ? await seedDemo(ctx, { patients: options.demoPatients ?? 300 }) : undefined;
     const app = await buildApp(ctx, tls);
     await app.listen({ port: options.port ?? 8443, host: options.host ?? '127.0.0.1' });
     const port = (app.server.address() as AddressInfo).port;
     const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
+    const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    if (!ctx.publicUrl) ctx.publicUrl = url;
+    const purge = setInterval(() => void purgeExpiredRecordings(ctx).catch(() => undefined), 3600_000);
+    purge.unref();
     return {
-      url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      url,
       port,
       fingerprint: tls.fingerprint,
       ...(tls.ca ? { caCert: tls.ca } : {}),
@@ -97,6 +105,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       rotateKek: () => rotateKek(db, keys),
       db,
       close: async () => {
+        clearInterval(purge);
         await app.close();
         await db.close();
       },

@@ -3,7 +3,7 @@
  * never edit an applied one. Tables named in AUDIT_TABLES are append-only twice over: a trigger
  * refuses UPDATE/DELETE on both engines, and the application role is never granted them.
  */
-export const AUDIT_TABLES = ['server_audit', 'device_audit', 'review_dispositions'] as const;
+export const AUDIT_TABLES = ['server_audit', 'device_audit', 'review_dispositions', 'recording_access'] as const;
 
 export const MIGRATIONS: readonly string[] = [
   /* 1: identity */ `
@@ -119,5 +119,35 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX review_dispositions_subject ON review_dispositions(subject, subject_id, id);
   CREATE TRIGGER review_dispositions_append_only BEFORE UPDATE OR DELETE ON review_dispositions FOR EACH ROW EXECUTE FUNCTION ehr_append_only();
+  `,
+  /* 7: telemedicine (docs/telemedicine.md): visits, one-time patient links (hash only), sealed recordings, recording access log */ `
+  CREATE TABLE visits (
+    id text PRIMARY KEY, patient_id text NOT NULL, host_user_id text NOT NULL, host_device_id text NOT NULL,
+    status text NOT NULL CHECK (status IN ('open', 'ended')), recording_consent boolean,
+    created_at timestamptz NOT NULL, ended_at timestamptz, end_reason text
+  );
+  CREATE INDEX visits_host ON visits(host_user_id, status);
+  CREATE TABLE visit_links (
+    token_hash text PRIMARY KEY, visit_id text NOT NULL REFERENCES visits(id), expires_at timestamptz NOT NULL,
+    created_at timestamptz NOT NULL, used_at timestamptz, revoked_at timestamptz
+  );
+  CREATE INDEX visit_links_visit ON visit_links(visit_id);
+  CREATE TABLE recordings (
+    id text PRIMARY KEY, visit_id text NOT NULL REFERENCES visits(id), patient_id text NOT NULL, created_by text NOT NULL,
+    created_at timestamptz NOT NULL, status text NOT NULL CHECK (status IN ('recording', 'complete', 'deleted')),
+    chunk_count int NOT NULL DEFAULT 0, meta jsonb, delete_after timestamptz, deleted_at timestamptz, deleted_by text
+  );
+  CREATE INDEX recordings_patient ON recordings(patient_id, created_at);
+  CREATE TABLE recording_chunks (
+    recording_id text NOT NULL REFERENCES recordings(id), seq int NOT NULL, envelope jsonb NOT NULL, envelope_hash text NOT NULL,
+    PRIMARY KEY (recording_id, seq)
+  );
+  CREATE TABLE recording_access (
+    id bigserial PRIMARY KEY, recording_id text NOT NULL, patient_id text NOT NULL, user_id text NOT NULL,
+    action text NOT NULL CHECK (action IN ('record', 'view', 'download', 'delete', 'purge')), at timestamptz NOT NULL, device_id text
+  );
+  CREATE INDEX recording_access_recording ON recording_access(recording_id, id);
+  CREATE INDEX recording_access_patient ON recording_access(patient_id, id);
+  CREATE TRIGGER recording_access_append_only BEFORE UPDATE OR DELETE ON recording_access FOR EACH ROW EXECUTE FUNCTION ehr_append_only();
   `,
 ];

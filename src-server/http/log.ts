@@ -13,6 +13,9 @@ export interface LogLine {
   ms?: number;
   code?: string;
   errorName?: string;
+  /** Telemedicine: the visit id and which side's socket (ids only; never SDP or ICE). */
+  visitId?: string;
+  side?: string;
 }
 
 export const stdoutLog = (line: LogLine): void => {

@@ -1,4 +1,5 @@
 /** Login, refresh, logout, me. Lockout after repeated failures; the device must be enrolled. */
+import { endVisitsOf } from '../services/visits';
 import type { FastifyInstance } from 'fastify';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import { ROUTES, type BreakGlassGrant } from '../../src-shared/sync';
@@ -74,6 +75,8 @@ export function authRoutes(ctx: ServerContext) {
       await revokeFamily(ctx.db, principal.familyId, 'logout');
       if (family && family !== principal.familyId) await revokeFamily(ctx.db, family, 'logout');
       await writeAudit(ctx.db, { type: 'logout', action: 'E', outcome: 'success', severity: 'info', userId: principal.userId, deviceId: principal.deviceId });
+      // A signed-out physician's video visits from this workstation end on both sides.
+      await endVisitsOf(ctx, { userId: principal.userId, deviceId: principal.deviceId }, 'signed-out');
       return { ok: true as const };
     });
 

@@ -1,4 +1,5 @@
 /** Device enrollment (one-time codes issued by an admin) and revocation. */
+import { endVisitsOf } from '../services/visits';
 import type { FastifyInstance } from 'fastify';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import { ROUTES, type Device } from '../../src-shared/sync';
@@ -66,6 +67,7 @@ export function deviceRoutes(ctx: ServerContext) {
           return row;
         });
         if (!revoked) throw new EhrError(ErrorCode.NOT_FOUND, 'No such device.', { deviceId });
+        await endVisitsOf(ctx, { userId: null, deviceId }, 'device-revoked');
         return toDevice(revoked);
       },
       { roles: ['admin'] },

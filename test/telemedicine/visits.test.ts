@@ -156,7 +156,7 @@ describe('video visits (core, faked server)', () => {
   it('a locked session still relays visits.signal and stores recordings.chunk while records.list answers LOCKED', async () => {
     const { h, tm, events } = await setup();
     const { visit, rec } = await recordingVisit(h);
-    h.ws.lockNow('os-lock');
+    h.ws.lockNow('screen-lock');
     const records = await h.call('records.list', { patientId: 'p-canary' });
     expect(records.ok ? null : records.error.code).toBe('LOCKED');
     expect(await h.ok('visits.signal', { visitId: visit.visitId, message: { type: 'ice', candidate: 'c', sdpMid: null, sdpMLineIndex: null } })).toEqual({ sent: true });
@@ -285,7 +285,7 @@ describe('dispatcher and LOCKED_CHANNELS', () => {
     const none = await h.call('visits.signal', { visitId: 'v1', message: { type: 'bye' } });
     expect(none.ok ? null : none.error.code).toBe('NO_SESSION');
     await h.login('phil');
-    h.ws.lockNow('os-lock');
+    h.ws.lockNow('screen-lock');
     for (const c of ['visits.start', 'visits.link', 'visits.consent', 'recordings.start', 'recordings.list', 'recordings.read', 'recordings.delete', 'visits.active'] as const) {
       const r = await h.call(c, {} as never);
       expect(r.ok ? null : r.error.code, c).toBe('LOCKED');

@@ -25,6 +25,7 @@ import { createSyncEngine } from './sync';
 import { sharedWorkstationScope } from './session/shared-scope';
 import { createServerClient, type ServerClient } from './sync/server-client';
 import { openVault, type Vault } from './vault';
+import { createTelemedicine, pendingChunks, pinnedSignalConnector, visitServerFromClient, type Telemedicine, type TelemedicineDeps } from './telemedicine';
 
 /** How long close() waits for a final sync by default before giving up (the outbox keeps the rest). */
 const CLOSE_FLUSH_MS = 3000;
@@ -55,6 +56,8 @@ export interface WorkstationOptions {
   privacy?: PrivacyPort;
   /** Upper bound on close()'s last push (default 3 s); the Electron shell allows longer on quit. */
   closeFlushMs?: number;
+  /** Replaces the visit server, signalling and keys of telemedicine (tests: fakes without a sync server). */
+  telemedicine?: (deps: { vault: Vault }) => Pick<TelemedicineDeps, 'server' | 'signals' | 'keys'> & Partial<Pick<TelemedicineDeps, 'useSession' | 'accessToken'>>;
 }
 
 /** The sync engine as the workstation drives it. */
@@ -84,6 +87,8 @@ export interface Workstation {
   readonly breakGlassAlerts: BreakGlassAlertQueue;
   /** Records a patient data-key access (the sync engine calls it when it unwraps or uses a key). */
   recordKeyAccess(patientId: string, keyId: string): void;
+  /** Video visits and recordings (null without a sync server): tests reach the registry and the offline queue. */
+  readonly telemedicine: Telemedicine | null;
 }
 
 export async function createWorkstation(opts: WorkstationOptions): Promise<Workstation> {
@@ -199,16 +204,52 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
     })();
     return delivering;
   };
+  // Telemedicine: built before the sync engine so a cycle can send recording chunks that waited offline.
+  let telemedicine: Telemedicine | null = null;
   const syncEmit = (e: EhrEvent): void => {
     if (e.event !== 'sync.status') return emit(e);
     emit({ event: 'sync.status', payload: withAlerts(e.payload) });
     // After a successful cycle (the audit chain pushed), send what the server can now take.
-    if (e.payload.state === 'idle') void deliverTexts();
+    if (e.payload.state === 'idle') {
+      void deliverTexts();
+      void flushRecordings();
+    }
   };
+  /** Sealed chunks queued while offline go as the user they belong to, only while that user is in front. */
+  const flushRecordings = async (): Promise<void> => {
+    const s = sessions.front;
+    if (!telemedicine || vault.closed || !s || !s.serverAuth) return;
+    try {
+      if (telemedicine.recordings.pendingCount() > 0) await telemedicine.recordings.flush(s);
+    } catch {
+      // Still offline: the chunks stay sealed in the vault for the next cycle.
+    }
+  };
+  const keys = client ? auditedDataKeys(createDataKeyService({ vault, client }), recordKeyAccess) : null;
+  const teleParts = opts.telemedicine?.({ vault })
+    ?? (client && keys && opts.server
+      ? { server: visitServerFromClient(client), signals: pinnedSignalConnector({ serverUrl: opts.server.url, fingerprint: opts.server.fingerprint }), keys }
+      : null);
+  if (teleParts) {
+    telemedicine = createTelemedicine({
+      useSession: (s) => {
+        const tokens = s.serverAuth as ServerTokens | null | undefined;
+        if (tokens) clientAuth?.install(tokens);
+      },
+      accessToken: (s) => (s.serverAuth as ServerTokens | null | undefined)?.accessToken ?? null,
+      ...teleParts,
+      pending: pendingChunks(vault),
+      audit,
+      emit,
+      now: () => new Date(clock.now()),
+    });
+    // A revoked workstation hangs up every call at once (the server has already cut the sockets).
+    const tm = telemedicine;
+    client?.onDeviceRevoked(() => void tm.visits.endAll('device-revoked'));
+  }
   let sync: WorkstationSync | null = null;
   if (opts.createSync) sync = opts.createSync({ vault, client, deviceId, emit: syncEmit });
-  else if (client) {
-    const keys = auditedDataKeys(createDataKeyService({ vault, client }), recordKeyAccess);
+  else if (client && keys) {
     const engine = createSyncEngine({
       vault,
       client,
@@ -251,7 +292,7 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
   sync?.start?.();
 
   const privacy = opts.privacy ?? (client && clientAuth ? privacyPortFromClient(client, clientAuth) : null);
-  const api = createApi({ vault, sessions, auth, accounts, audit, policy, clock, server, sync, privacy, emit }, handlers);
+  const api = createApi({ vault, sessions, auth, accounts, audit, policy, clock, server, sync, privacy, telemedicine, emit }, handlers);
 
   return {
     invoke: (channel, input) => api.invoke(channel, input),
@@ -262,6 +303,8 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
     lockNow: (reason) => sessions.lock(reason),
     heartbeat: () => sessions.heartbeat(),
     async close() {
+      // The app is closing: every call hangs up (the server ends a visit whose host socket is gone).
+      await telemedicine?.visits.endAll('ended').catch(() => undefined);
       sessions.close();
       // One last push of queued writes and audit entries if the server answers in time; offline there
       // is nothing to wait for. Whatever is left stays in the outbox (encrypted) for the next start.
@@ -282,6 +325,7 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
     sessions,
     breakGlassAlerts,
     recordKeyAccess,
+    telemedicine,
   };
 }
 

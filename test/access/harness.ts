@@ -17,7 +17,7 @@ import type { PrivacyPort } from '../../src-main/core/access';
 import type { DispositionRequest, ReviewItem, ReviewSubject } from '../../src-shared/sync';
 import { createMemoryKeyStore, type MemoryKeyStore } from '../../src-main/core/keychain';
 import { FakeClock } from '../../src-main/core/session';
-import { createWorkstation, type Workstation, type WorkstationSync } from '../../src-main/core/workstation';
+import { createWorkstation, type Workstation, type WorkstationOptions, type WorkstationSync } from '../../src-main/core/workstation';
 
 export const CANARY = {
   given: 'Zebediah',
@@ -197,7 +197,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(opts: { policy?: Partial<Policy>; seed?: boolean; synchronous?: 'FULL' | 'NORMAL'; /** Vault page cache; null = the vault's default (what the shell uses). Default 8 MB. */ cacheSizeMb?: number | null } = {}): Promise<Harness> {
+export async function createHarness(opts: { policy?: Partial<Policy>; seed?: boolean; synchronous?: 'FULL' | 'NORMAL'; /** Vault page cache; null = the vault's default (what the shell uses). Default 8 MB. */ cacheSizeMb?: number | null; /** Fake visit server, signalling and keys (test/telemedicine). */ telemedicine?: WorkstationOptions['telemedicine'] } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'ehr-session-'));
   const clock = new FakeClock(Date.now());
   const server = new FakeAuthServer();
@@ -212,6 +212,7 @@ export async function createHarness(opts: { policy?: Partial<Policy>; seed?: boo
     authServer: server,
     createSync: () => sync,
     privacy,
+    ...(opts.telemedicine ? { telemedicine: opts.telemedicine } : {}),
     clock,
     argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 },
     // Small by default (many tests, each its own vault); a benchmark asks for the shell's (null).

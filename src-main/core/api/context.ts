@@ -9,6 +9,7 @@ import type { AccountStore, AuthServer, Authenticator } from '../auth';
 import type { Clock, SessionManager } from '../session';
 import type { Vault } from '../vault';
 import type { PrivacyPort } from '../access/privacy-review';
+import type { Telemedicine } from '../telemedicine';
 
 /** What the sync.* channels need from the sync engine (adapted in the workstation). */
 export interface SyncPort {
@@ -34,5 +35,7 @@ export interface ApiContext {
   sync: SyncPort | null;
   /** The server's clinic-wide review queue (privacy officer), or null without a sync server. */
   privacy?: PrivacyPort | null;
+  /** Video visits and recordings (needs a sync server), or null. */
+  telemedicine?: Telemedicine | null;
   emit(event: EhrEvent): void;
 }

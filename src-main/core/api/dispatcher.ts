@@ -4,7 +4,7 @@
  * checks in the agreed order and records refusals in the audit log.
  */
 import { randomUUID } from 'node:crypto';
-import { channelSchemas, isChannel, jsonBytes, type ApiResult, type Channel } from '../../../src-shared/api';
+import { channelSchemas, isChannel, jsonBytes, LOCKED_CHANNELS, type ApiResult, type Channel } from '../../../src-shared/api';
 import { EhrError, ErrorCode } from '../../../src-shared/errors';
 import type { ApiContext } from './context';
 import { forbiddenAction, fromZod, locked, noSession, toApiError } from './errors';
@@ -45,7 +45,9 @@ export function createApi(ctx: ApiContext, handlers: HandlerTable): Api {
     const session = ctx.sessions.front;
     if (!session) throw noSession();
     const actor = actorOf(session, correlationId);
-    if (session.state === 'locked') {
+    // An inactivity lock hides the chart but must not cut a running video visit: the few channels
+    // that relay signalling or append sealed chunks (they return no PHI) still run while locked.
+    if (session.state === 'locked' && !LOCKED_CHANNELS.has(channel)) {
       ctx.audit.record(actor, { type: 'access-denied', outcome: 'denied', reasonCode: ErrorCode.LOCKED });
       throw locked();
     }

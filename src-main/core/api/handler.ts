@@ -4,6 +4,8 @@
  * session exists -> not locked -> the role may do this at all (`allow`) -> the patient is
  * accessible (`patient`) -> the input is valid. The handler then makes the exact checks that need
  * the parsed input (a scope's category filter, a record belonging to the patient).
+ * Channels in LOCKED_CHANNELS (src-shared/api/channels.ts) skip only the lock check: they still
+ * need a session, the role and the patient, so a locked visit keeps running and nothing else does.
  */
 import type { PatientAccess, Role } from '../../../src-shared/access';
 import type { Channel, ChannelOutput, ChannelParsedInput } from '../../../src-shared/api';

@@ -75,6 +75,8 @@ function defaultSeverity(type: AuditType, outcome: AuditOutcome): AuditSeverity 
   if (type === 'break-glass-start' || type === 'break-glass-end') return 'high';
   if (type === 'login-failed' || type === 'access-denied' || type === 'privacy-review' || outcome === 'denied') return 'medium';
   if (type === 'export' || type === 'print' || type === 'delete' || type === 'key-access') return 'low';
+  // A recording leaving as a file or erased is as weighty as an export or a delete.
+  if (type === 'recording-download' || type === 'recording-delete') return 'low';
   return 'info';
 }
 

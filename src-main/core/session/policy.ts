@@ -13,6 +13,9 @@ const SESSION_KEYS = [
   'breakGlassReasons',
   'breakGlassMinJustificationChars',
   'sharedWorkstationUsers',
+  // Telemedicine switches: the session status carries them and the visit handlers enforce them.
+  'videoVisits',
+  'visitRecording',
 ] as const;
 
 export type SessionPolicy = Pick<Policy, (typeof SESSION_KEYS)[number]>;
@@ -26,6 +29,8 @@ const SessionPolicySchema = PolicySchema.pick({
   breakGlassReasons: true,
   breakGlassMinJustificationChars: true,
   sharedWorkstationUsers: true,
+  videoVisits: true,
+  visitRecording: true,
 });
 
 /** Validates with the policy's bounds (a lock timeout above 15 minutes is refused, never used). */

@@ -209,6 +209,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_requests_created ON api_requests(created_at);
     `,
   },
+  {
+    version: 6,
+    description: 'recording_chunks_pending: sealed video-visit recording chunks the server has not acknowledged yet (telemedicine)',
+    // Only sealed envelopes (AES-256-GCM under the patient's data key) are stored: the plaintext of a
+    // chunk never touches disk. A row lives until the server acknowledges its PUT.
+    sql: `
+      CREATE TABLE recording_chunks_pending (
+        recording_id TEXT NOT NULL,
+        seq INTEGER NOT NULL CHECK (seq >= 0),
+        user_id TEXT NOT NULL,
+        envelope TEXT NOT NULL,
+        queued_at TEXT NOT NULL,
+        PRIMARY KEY (recording_id, seq)
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -84,6 +84,9 @@ export const authHandlers: Pick<HandlerTable, AuthChannels> = {
       const s = ctx.sessions.front;
       if (!s) throw noSession();
       const tokens = s.serverAuth as ServerTokens | null;
+      // Video visits end with the session, while its tokens still let us tell the server (the
+      // patient's page gets 'ended'); a failure there must not keep anyone signed in.
+      await ctx.telemedicine?.visits.endSession(s, 'signed-out').catch(() => undefined);
       ctx.sessions.logout();
       ctx.audit.record(actorOf(s, correlationId), { type: 'logout' });
       // Revoke the server session too; offline, the refresh token simply expires.

@@ -9,6 +9,7 @@ import { printExportHandlers } from './print-export';
 import { privacyHandlers } from './privacy';
 import { recordBatchHandlers } from './record-batch';
 import { recordHandlers } from './records';
+import { recordingHandlers } from './recordings';
 import { syncHandlers } from './sync';
 import { userHandlers } from './users';
 import { visitHandlers } from './visits';
@@ -26,4 +27,5 @@ export const handlers: HandlerTable = {
   ...userHandlers,
   ...privacyHandlers,
   ...visitHandlers,
+  ...recordingHandlers,
 };

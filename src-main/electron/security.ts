@@ -76,7 +76,9 @@ export function contentSecurityPolicy(): string {
     "img-src 'self' data:",
     "font-src 'self'",
     "connect-src 'none'",
-    "media-src 'none'",
+    // Recording playback: decrypted chunks become a Blob and an object URL (blob:, same origin only).
+    // Live video uses srcObject (a MediaStream, no URL), which media-src does not govern.
+    "media-src blob:",
     "object-src 'none'",
     "frame-src 'none'",
     "worker-src 'none'",

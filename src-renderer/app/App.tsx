@@ -8,6 +8,7 @@ import { lockNow, refreshStatus, trackActivity, wireSessionEvents } from '../act
 import { LoginScreen } from '../screens/LoginScreen';
 import { LockScreen } from '../screens/LockScreen';
 import { Shell } from './Shell';
+import { callService } from '../visit/call';
 
 export function App() {
   const ctx = useApp();
@@ -17,7 +18,11 @@ export function App() {
   useEffect(() => {
     const unwire = wireSessionEvents(ctx);
     const untrack = trackActivity(ctx, window);
-    void refreshStatus(ctx).catch(() => undefined);
+    // The call service lives outside this tree (the lock must not cut a call): created and wired once.
+    const call = callService(ctx);
+    void refreshStatus(ctx)
+      .then(() => (ctx.store.getState().videoVisits && ctx.store.getState().lock !== 'locked' ? call.reattach() : undefined))
+      .catch(() => undefined);
     return () => {
       unwire();
       untrack();

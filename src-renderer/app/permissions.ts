@@ -14,6 +14,10 @@ export const canRecordVitals = (roles: readonly Role[]): boolean =>
 export const canWriteNotes = (roles: readonly Role[]): boolean =>
   rolesAllow(roles, { resourceType: 'DocumentReference', interaction: 'c', resource: { resourceType: 'DocumentReference' } });
 export const canPrint = (roles: readonly Role[]): boolean => hasCapability(roles, 'chart:print-export');
+/** Host a video visit (physicians; IT policy videoVisits is checked by the caller, main checks both). */
+export const canHostVisit = (roles: readonly Role[]): boolean => hasCapability(roles, 'visit:host');
+/** Delete a recording with a reason (its host or a privacy officer; main decides which one). */
+export const canDeleteRecording = (roles: readonly Role[]): boolean => hasCapability(roles, 'recording:delete');
 export const canReadAudit = (roles: readonly Role[]): boolean => hasCapability(roles, 'audit:read');
 /** The clinic-wide review queue (privacy officer only; main and the server refuse anyone else). */
 export const canReviewPrivacy = (roles: readonly Role[]): boolean => hasCapability(roles, 'break-glass:review');

@@ -16,7 +16,9 @@ import { EnteredInErrorDialog } from '../components/EnteredInErrorDialog';
 import { useChartModel } from '../components/useChartModel';
 import { shortDateTime } from '../chart/fhir-text';
 import { reasonDisplay } from '../chart/corrections';
-import { canAmendNote, canMarkEnteredInError, canRecordVitals, canWriteNotes, canPrint } from '../app/permissions';
+import { canAmendNote, canMarkEnteredInError, canRecordVitals, canWriteNotes, canPrint, canHostVisit, canDeleteRecording } from '../app/permissions';
+import { StartVisitButton, VisitPanel } from '../components/visit/VisitPanel';
+import { RecordingsSection } from '../components/visit/RecordingsSection';
 import type { ChartModel, EventRow, NoteRow, VitalReading } from '../chart/chart-model';
 import type { Role } from '../../src-shared/access';
 
@@ -209,6 +211,9 @@ export function ChartScreen() {
   const resources = useResources();
   const [allNotes, setAllNotes] = useState(false);
   const [allEncounters, setAllEncounters] = useState(false);
+  const videoVisits = useEhr((s) => s.videoVisits);
+  const visit = useEhr((s) => s.visit);
+  const hostsVisits = videoVisits && canHostVisit(roles);
   if (!model || !patientId) return <p className="empty">Loading chart…</p>;
   return (
     <div>
@@ -218,7 +223,12 @@ export function ChartScreen() {
         {canRecordVitals(roles) && <button type="button" onClick={() => navigate('vitals')}>Record vitals</button>}
         {canWriteNotes(roles) && <button type="button" onClick={() => navigate('note')}>Write progress note</button>}
         {canPrint(roles) && <button type="button" onClick={() => navigate('print')}>Printable summary</button>}
+        {hostsVisits && !visit && <StartVisitButton patientId={patientId} />}
       </div>
+      {visit && visit.patientId === patientId && <VisitPanel />}
+      {visit && visit.patientId !== patientId && visit.status !== 'ended' && (
+        <p role="status" className="hint">A video visit with another patient is running; open that chart to see it.</p>
+      )}
       <div className="grid-2">
         <Section title="Problems" empty={model.problems.length === 0}>
           <ul>{model.problems.map((p) => <li key={p.id}>{p.text} {p.clinicalStatus && <span className="badge">{p.clinicalStatus}</span>}</li>)}</ul>
@@ -247,6 +257,7 @@ export function ChartScreen() {
       </Section>
       <Events title="Procedures" rows={model.procedures} />
       <Events title="Immunizations" rows={model.immunizations} />
+      {hostsVisits && <RecordingsSection patientId={patientId} canDelete={canDeleteRecording(roles)} />}
       <TimelinePager model={model} />
     </div>
   );

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react'
 import { useApp, useEhr } from '../app/app-context';
 import { logout, switchUser, unlock } from '../actions/session-actions';
 import { useAsyncAction } from '../components/useAsyncAction';
+import { callService } from '../visit/call';
 
 const REASONS: Record<string, string> = {
   idle: 'locked after a period without activity',
@@ -20,6 +21,7 @@ export function LockScreen() {
   const ctx = useApp();
   const user = useEhr((s) => s.user);
   const reason = useEhr((s) => s.lockReason);
+  const callRunning = useEhr((s) => s.visit !== null && s.visit.status !== 'ended');
   const [password, setPassword] = useState('');
   const input = useRef<HTMLInputElement>(null);
   const doUnlock = useCallback((p: string) => unlock(ctx, p), [ctx]);
@@ -37,6 +39,13 @@ export function LockScreen() {
       <form className="card" onSubmit={submit} aria-labelledby="lock-title">
         <h1 id="lock-title">Workstation locked</h1>
         <p>{user?.displayName}: session {REASONS[reason ?? 'user'] ?? 'locked'}. Patient data is hidden; drafts are kept.</p>
+        {callRunning && (
+          // No patient name and no video here: only that a call runs, and a way to end it.
+          <p role="status" data-testid="lock-visit">
+            A video visit is in progress; audio continues.{' '}
+            <button type="button" onClick={() => callService(ctx).hangUp('You ended the visit.')}>End video visit</button>
+          </p>
+        )}
         {error && <p className="form-error" role="alert">{error}</p>}
         <div className="field">
           <label htmlFor="unlock-password">Password</label>

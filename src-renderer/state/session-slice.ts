@@ -87,6 +87,8 @@ export const createSessionSlice: StateCreator<EhrState, [], [], SessionSlice> = 
       grants: status.breakGlass,
       lockTimeoutMinutes: status.lockTimeoutMinutes,
       lockWarningSeconds: status.lockWarningSeconds,
+      videoVisits: status.videoVisits === true,
+      visitRecording: status.videoVisits === true && status.visitRecording === true,
     });
   },
   lockWarning: (lockAt) => set((s) => (s.lock === 'locked' || !s.user ? {} : { lock: 'warning', lockAt })),
@@ -101,6 +103,8 @@ export const createSessionSlice: StateCreator<EhrState, [], [], SessionSlice> = 
     set({
       user: null, lock: 'open', lockAt: null, lockReason: null, offlineLogin: false,
       grants: [], breakGlassFor: null, screen: 'patients', patientId: null, recordId: null,
+      // The visit belongs to the session that signed out (main ends it too).
+      visit: null, videoVisits: false, visitRecording: false,
     });
   },
   learnCoreNow: (coreNow, at = Date.now()) => set({ coreOffsetMs: coreNow - at }),

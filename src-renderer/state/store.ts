@@ -9,8 +9,9 @@ import { createPatientSlice, type PatientSlice } from './patient-slice';
 import { createSyncSlice, type SyncSlice } from './sync-slice';
 import { createBreakGlassSlice, type BreakGlassSlice } from './breakglass-slice';
 import { createNavSlice, type NavSlice } from './nav-slice';
+import { createVisitSlice, type VisitSlice } from './visit-slice';
 
-export type EhrState = SessionSlice & PatientSlice & SyncSlice & BreakGlassSlice & NavSlice;
+export type EhrState = SessionSlice & PatientSlice & SyncSlice & BreakGlassSlice & NavSlice & VisitSlice;
 
 export function createEhrStore() {
   return createStore<EhrState>()((...a) => ({
@@ -19,6 +20,7 @@ export function createEhrStore() {
     ...createSyncSlice(...a),
     ...createBreakGlassSlice(...a),
     ...createNavSlice(...a),
+    ...createVisitSlice(...a),
   }));
 }
 

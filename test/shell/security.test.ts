@@ -74,7 +74,9 @@ describe('content security policy', () => {
   it('has no inline, eval, wildcard or remote source anywhere', () => {
     for (const [directive, values] of Object.entries(csp)) {
       for (const v of values) {
-        expect(v, directive).not.toMatch(/unsafe-inline|unsafe-eval|wasm-unsafe-eval|unsafe-hashes|\*|^https?:|^http|^ws|^blob:|^filesystem:/);
+        expect(v, directive).not.toMatch(/unsafe-inline|unsafe-eval|wasm-unsafe-eval|unsafe-hashes|\*|^https?:|^http|^ws|^filesystem:/);
+        // blob: only where recording playback needs it (an object URL of our own origin).
+        if (directive !== 'media-src') expect(v, directive).not.toMatch(/^blob:/);
       }
     }
   });
@@ -83,6 +85,10 @@ describe('content security policy', () => {
     for (const d of ['connect-src', 'frame-src', 'object-src', 'form-action', 'base-uri', 'frame-ancestors', 'worker-src']) {
       expect(csp[d], d).toEqual(["'none'"]);
     }
+  });
+
+  it('allows media only from blob: object URLs (recording playback)', () => {
+    expect(csp['media-src']).toEqual(['blob:']);
   });
 
   it('is sent as a header with nosniff on every response', () => {

@@ -19,6 +19,17 @@ const outdir = outdirArg ? path.resolve(outdirArg.slice('--outdir='.length)) : p
 // them); electron-updater is loaded lazily in installed builds only.
 const MAIN_EXTERNAL = ['electron', 'better-sqlite3-multiple-ciphers', 'keytar', '@node-rs/argon2', 'electron-updater'];
 
+// `ws` (the signalling socket) tries two optional native speed-ups inside try/catch and falls back
+// to plain JavaScript without them; they are not installed, so the bundle gets a module that throws
+// instead of a require() of a package that is not shipped.
+const wsOptionalNative = {
+  name: 'ws-optional-native',
+  setup(b) {
+    b.onResolve({ filter: /^(bufferutil|utf-8-validate)$/ }, (a) => ({ path: a.path, namespace: 'ws-optional-native' }));
+    b.onLoad({ filter: /.*/, namespace: 'ws-optional-native' }, () => ({ contents: "throw new Error('not bundled');", loader: 'js' }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -35,6 +46,7 @@ await build({
   entryPoints: { main: path.join(root, 'src-main/electron/main.ts') },
   outdir,
   external: MAIN_EXTERNAL,
+  plugins: [wsOptionalNative],
   // Core modules written as ESM use import.meta.url (e.g. createRequire); in the CJS bundle it is
   // this file's URL.
   define: { 'import.meta.url': '__ehrImportMetaUrl' },

@@ -5,7 +5,7 @@
  * into the append-only recording_access log and the server audit.
  */
 import { createHash } from 'node:crypto';
-import { hasCapability } from '../../src-shared/access';
+import { hasCapability, rolesMayEver } from '../../src-shared/access';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
 import { RECORDING_CHUNK_TYPE, RECORDING_META_TYPE, VISIT_LIMITS, type Recording, type RecordingAccess, type WireEnvelope } from '../../src-shared/sync';
 import type { ServerContext } from '../context';
@@ -92,8 +92,9 @@ export async function finishRecording(ctx: ServerContext, who: Principal, record
 }
 
 async function ensurePatientAccess(ctx: ServerContext, who: Principal, patientId: string, correlationId: string, what: string): Promise<void> {
-  // Recordings are chart data: read scope on the patient (billing and the privacy officer have none) and the care-team / break-glass rule.
-  const clinical = who.roles.includes('physician') || who.roles.includes('nurse');
+  // Recordings are chart data: the role must be able to read Media (the shared evaluator the workstation
+  // uses too; billing and the privacy officer cannot) and the care-team / break-glass rule applies.
+  const clinical = rolesMayEver(who.roles, 'r', ['Media']);
   if (clinical && (await canSeePatient(ctx.db, who.userId, patientId, ctx.now()))) return;
   await writeAudit(ctx.db, { type: what, action: 'R', outcome: 'denied', severity: 'medium', userId: who.userId, deviceId: who.deviceId, patientId, correlationId, detail: { why: clinical ? 'patient-access' : 'role' } });
   throw new EhrError(ErrorCode.FORBIDDEN, 'You do not have access to this patient.');

@@ -63,10 +63,6 @@ export class SignallingHub {
     }
   }
 
-  present(visitId: string, side: Side): boolean {
-    return this.rooms.get(visitId)?.[side] !== undefined;
-  }
-
   private detach(visitId: string, side: Side, socket: SignalSocket): void {
     const room = this.rooms.get(visitId);
     if (!room || room[side] !== socket) return;

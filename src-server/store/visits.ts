@@ -41,7 +41,7 @@ export async function end(sql: Sql, id: string, reason: string, at: Date): Promi
     "UPDATE visits SET status = 'ended', ended_at = $2, end_reason = $3 WHERE id = $1 AND status = 'open' RETURNING *",
     [id, at, reason],
   );
-  if (row) await sql.query('UPDATE visit_links SET revoked_at = $2 WHERE visit_id = $1 AND used_at IS NULL AND revoked_at IS NULL', [id, at]);
+  if (row) await revokeLinks(sql, id, at);
   return row ?? null;
 }
 
@@ -55,7 +55,7 @@ export async function openHostedBy(sql: Sql, userId: string | null, deviceId: st
 
 export async function insertLink(sql: Sql, l: { tokenHash: string; visitId: string; at: Date; expiresAt: Date }): Promise<void> {
   // One live link per visit: a new one revokes the earlier unused ones.
-  await sql.query('UPDATE visit_links SET revoked_at = $2 WHERE visit_id = $1 AND used_at IS NULL AND revoked_at IS NULL', [l.visitId, l.at]);
+  await revokeLinks(sql, l.visitId, l.at);
   await sql.query('INSERT INTO visit_links (token_hash, visit_id, expires_at, created_at) VALUES ($1, $2, $3, $4)', [l.tokenHash, l.visitId, l.expiresAt, l.at]);
 }
 

@@ -7,7 +7,6 @@
 import type { z } from 'zod';
 import { EhrError, ErrorCode } from '../../../src-shared/errors';
 import { CORRELATION_HEADER } from '../../../src-shared/sync/common';
-import { OkResponseSchema } from '../../../src-shared/sync/auth';
 import { ROUTES } from '../../../src-shared/sync/routes';
 import type { Envelope } from '../../../src-shared/node/envelope';
 import type { IceServer, Recording, Visit, VisitLink } from '../../../src-shared/sync/visits';
@@ -41,7 +40,8 @@ function pathOf(route: RouteName, params: Record<string, string | number> = {}):
 }
 
 export function visitServerFromClient(client: Pick<ServerClient, 'call'>): VisitServer {
-  async function send<S extends z.ZodType>(route: RouteName, schema: S, correlationId: string, params?: Record<string, string | number>, body?: unknown, query?: string): Promise<z.infer<S>> {
+  /** One call; its answer is checked against the route's own response schema. */
+  async function send<R extends RouteName>(route: R, correlationId: string, params?: Record<string, string | number>, body?: unknown, query?: string): Promise<z.infer<(typeof ROUTES)[R]['response']>> {
     const r = ROUTES[route];
     const path = pathOf(route, params) + (query ? `?${query}` : '');
     const raw = await client.call({
@@ -51,31 +51,31 @@ export function visitServerFromClient(client: Pick<ServerClient, 'call'>): Visit
       headers: { [CORRELATION_HEADER]: correlationId },
       ...(body === undefined ? {} : { body }),
     });
-    const parsed = schema.safeParse(raw);
+    const parsed = r.response.safeParse(raw);
     if (!parsed.success) {
       throw new EhrError(ErrorCode.INTEGRITY, 'The sync server sent an answer that does not match the protocol.', { route });
     }
-    return parsed.data;
+    return parsed.data as z.infer<(typeof ROUTES)[R]['response']>;
   }
   return {
-    startVisit: (patientId, c) => send('startVisit', ROUTES.startVisit.response, c, {}, { patientId }),
-    createLink: (visitId, minutes, c) => send('createVisitLink', ROUTES.createVisitLink.response, c, { visitId }, { minutes }),
+    startVisit: (patientId, c) => send('startVisit', c, {}, { patientId }),
+    createLink: (visitId, minutes, c) => send('createVisitLink', c, { visitId }, { minutes }),
     async revokeLink(visitId, c) {
-      await send('revokeVisitLink', OkResponseSchema, c, { visitId }, {});
+      await send('revokeVisitLink', c, { visitId }, {});
     },
-    consent: (visitId, recording, method, c) => send('visitConsent', ROUTES.visitConsent.response, c, { visitId }, { recording, method }),
-    endVisit: (visitId, c) => send('endVisit', ROUTES.endVisit.response, c, { visitId }, {}),
-    iceServers: async (c) => (await send('iceServers', ROUTES.iceServers.response, c)).iceServers,
-    startRecording: (visitId, recordingId, meta, c) => send('startRecording', ROUTES.startRecording.response, c, { visitId }, { recordingId, meta }),
+    consent: (visitId, recording, method, c) => send('visitConsent', c, { visitId }, { recording, method }),
+    endVisit: (visitId, c) => send('endVisit', c, { visitId }, {}),
+    iceServers: async (c) => (await send('iceServers', c)).iceServers,
+    startRecording: (visitId, recordingId, meta, c) => send('startRecording', c, { visitId }, { recordingId, meta }),
     async putChunk(recordingId, seq, envelope, c) {
-      await send('putRecordingChunk', OkResponseSchema, c, { recordingId, seq }, { envelope });
+      await send('putRecordingChunk', c, { recordingId, seq }, { envelope });
     },
-    finishRecording: (recordingId, chunkCount, c) => send('finishRecording', ROUTES.finishRecording.response, c, { recordingId }, { chunkCount }),
-    listRecordings: async (patientId, c) => (await send('listRecordings', ROUTES.listRecordings.response, c, { patientId })).recordings,
+    finishRecording: (recordingId, chunkCount, c) => send('finishRecording', c, { recordingId }, { chunkCount }),
+    listRecordings: async (patientId, c) => (await send('listRecordings', c, { patientId })).recordings,
     async chunks(recordingId, from, limit, purpose, c) {
       const qs = new URLSearchParams({ from: String(from), limit: String(limit), purpose }).toString();
-      return (await send('recordingChunks', ROUTES.recordingChunks.response, c, { recordingId }, undefined, qs)).chunks;
+      return (await send('recordingChunks', c, { recordingId }, undefined, qs)).chunks;
     },
-    deleteRecording: (recordingId, reason, c) => send('deleteRecording', ROUTES.deleteRecording.response, c, { recordingId }, { reason }),
+    deleteRecording: (recordingId, reason, c) => send('deleteRecording', c, { recordingId }, { reason }),
   };
 }

@@ -16,12 +16,15 @@ import { performance } from 'node:perf_hooks';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { ApiResult } from '../../src-shared/api/bridge';
 import type { EhrEvent } from '../../src-shared/api/events';
-import { DEV_HOST_ENTRY_URL, RENDERER_BUILD_DIR, serveRendererBuild } from './renderer-origin';
+import { mediaGrantFollowing } from './media-permission';
+import { DEV_HOST_ENTRY_URL, DEV_HOST_ORIGIN, RENDERER_BUILD_DIR, serveRendererBuild } from './renderer-origin';
 
 /** What the bridge needs from "main": the workstation core's public face (invoke + onEvent). */
 export interface CorePort {
   invoke(channel: string, input: unknown): Promise<ApiResult<unknown>>;
   onEvent(listener: (event: EhrEvent) => void): () => void;
+  /** Camera and microphone may be used now (an open visit); absent: never (media-permission.ts). */
+  mediaCaptureAllowed?(): boolean;
 }
 
 /**
@@ -94,6 +97,8 @@ export interface BridgeOptions {
 export async function openBridgedPage(context: BrowserContext, core: CorePort, opts: BridgeOptions = {}): Promise<BridgedPage> {
   if (!opts.url) await serveRendererBuild(context, opts.rendererDir ?? RENDERER_BUILD_DIR);
   const page = opts.page ?? (await context.newPage());
+  const captureAllowed = core.mediaCaptureAllowed?.bind(core);
+  const media = captureAllowed ? mediaGrantFollowing(context, opts.url ? new URL(opts.url).origin : DEV_HOST_ORIGIN, captureAllowed) : null;
   await page.exposeBinding('__ehrInvoke', async (_source, channel: string, inputJson: string) => {
     const t0 = performance.now();
     let result: unknown;
@@ -103,6 +108,7 @@ export async function openBridgedPage(context: BrowserContext, core: CorePort, o
       // The core's invoke should never throw; if it does, answer like the preload would, PHI-free.
       result = { ok: false, error: { code: 'INTERNAL', message: 'Internal error in the workstation core.' } };
     }
+    await media?.sync();
     return JSON.stringify({ result, coreMs: performance.now() - t0 });
   });
   await page.addInitScript({ content: INSTALL_BRIDGE });
@@ -110,6 +116,7 @@ export async function openBridgedPage(context: BrowserContext, core: CorePort, o
   let chain: Promise<unknown> = Promise.resolve();
   const off = core.onEvent((e) => {
     chain = chain
+      .then(() => media?.sync())
       .then(() => page.evaluate(([name, payload]) => {
         (globalThis as unknown as { __ehrDispatch?: (n: string, p: unknown) => void }).__ehrDispatch?.(name, payload);
       }, [e.event, e.payload] as const))

@@ -77,6 +77,12 @@ export interface Workstation {
   lockNow(reason: WorkstationLockReason): boolean;
   /** Renderer activity outside an API call. */
   heartbeat(): number | null;
+  /**
+   * May the window use the camera and microphone now? Only while the user in front hosts an open
+   * video visit and IT policy allows video visits (the shell's permission handlers and the
+   * development host ask this at each question; docs/telemedicine.md).
+   */
+  mediaCaptureAllowed(): boolean;
   /** Flushes the outbox if the server answers within 3 s, stops timers and sync, closes the vault. Sessions end without logout entries (the app is closing). */
   close(): Promise<void>;
   readonly deviceId: string;
@@ -302,6 +308,11 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
     },
     lockNow: (reason) => sessions.lock(reason),
     heartbeat: () => sessions.heartbeat(),
+    mediaCaptureAllowed() {
+      const front = sessions.front;
+      if (policy.videoVisits === false || !telemedicine || !front || vault.closed) return false;
+      return telemedicine.registry.visitsOf(front.sessionId).some((v) => v.status === 'open');
+    },
     async close() {
       // The app is closing: every call hangs up (the server ends a visit whose host socket is gone).
       await telemedicine?.visits.endAll('ended').catch(() => undefined);

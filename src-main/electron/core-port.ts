@@ -14,6 +14,11 @@ export interface ShellCore {
   onEvent(listener: (event: EhrEvent) => void): () => void;
   /** Locks every session now: the core drops its secrets and refuses data calls until unlock. */
   lockNow(reason: ShellLockReason): unknown;
+  /**
+   * True while the signed-in user in front hosts an open video visit and IT policy allows video
+   * visits: the only time the window may use the camera and microphone (security.ts permissionDecision).
+   */
+  mediaCaptureAllowed(): boolean;
   /** Flushes the outbox when online, then closes the vault cleanly. */
   close(): Promise<void>;
 }

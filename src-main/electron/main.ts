@@ -28,6 +28,7 @@ import {
   buildWindowOptions,
   isAllowedNavigation,
   isAllowedRequest,
+  devicePermissionDecision,
   permissionDecision,
   RENDERER_PARTITION,
   windowOpenDecision,
@@ -59,10 +60,26 @@ function readUserSettings(file: string): unknown {
   }
 }
 
-function hardenSession(ses: Session, cfg: ShellConfig): void {
-  ses.setPermissionRequestHandler((_wc, permission, callback) => callback(permissionDecision(permission)));
-  ses.setPermissionCheckHandler((_wc, permission) => permissionDecision(permission));
-  ses.setDevicePermissionHandler(() => permissionDecision('device'));
+/**
+ * `visitOpen` is asked at each question, so camera and microphone go with the visit. The default
+ * session never hosts the window: it gets `() => false`.
+ */
+function hardenSession(ses: Session, cfg: ShellConfig, visitOpen: () => boolean): void {
+  ses.setPermissionRequestHandler((_wc, permission, callback, details) =>
+    callback(permissionDecision({
+      permission,
+      requestingUrl: details.requestingUrl,
+      mediaTypes: 'mediaTypes' in details ? details.mediaTypes : undefined,
+      isMainFrame: details.isMainFrame,
+    }, visitOpen())));
+  ses.setPermissionCheckHandler((_wc, permission, requestingOrigin, details) =>
+    permissionDecision({
+      permission,
+      requestingUrl: requestingOrigin,
+      mediaTypes: details.mediaType ? [details.mediaType] : undefined,
+      isMainFrame: details.isMainFrame,
+    }, visitOpen()));
+  ses.setDevicePermissionHandler(() => devicePermissionDecision());
   ses.setDisplayMediaRequestHandler((_req, callback) => callback({}));
   ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: !isAllowedRequest(details.url, cfg.devTools) }));
   ses.setSpellCheckerEnabled(false);
@@ -159,8 +176,8 @@ async function start(): Promise<void> {
   // The window's in-memory session serves app:// and is locked down; the default session (unused)
   // is locked down too, so nothing that might fall back to it gets more.
   const rendererSession = session.fromPartition(RENDERER_PARTITION);
-  hardenSession(rendererSession, cfg);
-  hardenSession(session.defaultSession, cfg);
+  hardenSession(rendererSession, cfg, () => ws.mediaCaptureAllowed());
+  hardenSession(session.defaultSession, cfg, () => false);
   app.on('web-contents-created', (_e, contents) => guardWebContents(contents));
   rendererSession.protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: cfg.rendererRoot }));
 

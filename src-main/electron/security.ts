@@ -4,8 +4,8 @@
  * 'electron', never a runtime import here).
  *
  * The renderer holds PHI on screen, so it gets no Node, no remote content, no navigation away from
- * our own app:// origin, no popups, no device or notification permissions, and no devtools in a
- * production build.
+ * our own app:// origin, no popups, no device or notification permissions (camera and microphone
+ * only for an open video visit), and no devtools in a production build.
  */
 import type { BrowserWindowConstructorOptions, WebPreferences } from 'electron';
 import { APP_ORIGIN, isAppUrl } from './app-url';
@@ -130,11 +130,50 @@ export function isAllowedRequest(url: string, devTools: boolean): boolean {
 }
 
 /**
- * Permission handlers (request, check, device, display media): every one says no. The app needs no
- * camera, microphone, notifications, geolocation, clipboard-read, USB, serial or HID.
- * `permission` is taken only so a log line could name it; the answer never depends on it.
+ * One permission question from Chromium, in the shape both Electron handlers can give: the
+ * request handler's details (requestingUrl, mediaTypes 'audio' | 'video', isMainFrame) and the
+ * check handler's (requestingOrigin / securityOrigin, mediaType 'audio' | 'video' | 'unknown').
  */
-export function permissionDecision(_permission: string, _origin?: string): false {
+export interface PermissionQuestion {
+  permission: string;
+  /** The requesting page's URL or origin. */
+  requestingUrl?: string | undefined;
+  /** The devices asked for; empty or anything but audio/video is refused. */
+  mediaTypes?: readonly string[] | undefined;
+  /** Only the window's own top frame may ever be granted anything. */
+  isMainFrame?: boolean | undefined;
+}
+
+/** The media kinds a visit opens: the clinician's camera and microphone, nothing else (no screen, no unknown device). */
+const VISIT_MEDIA = new Set(['audio', 'video']);
+/**
+ * Electron's name for navigator.clipboard.writeText: "Copy patient link" in a visit needs it. Reading
+ * the clipboard ('clipboard-read') stays refused.
+ */
+const VISIT_CLIPBOARD_WRITE = 'clipboard-sanitized-write';
+
+/**
+ * Permission handlers (request, check): the answer is no unless a video visit needs it
+ * (docs/telemedicine.md). Camera and microphone ('media', audio/video only) and writing the patient
+ * link to the clipboard are granted only
+ *   - to our own app:// origin, in the top frame (never a subframe or anything navigated to),
+ *   - while this workstation's signed-in user hosts an open visit and IT policy allows video visits
+ *     (`visitOpen`, asked of the core at the moment of the question, so the grant ends with the visit).
+ * Everything else (notifications, geolocation, clipboard-read, display capture, USB, serial, HID,
+ * fullscreen, openExternal, unknown names) is refused whatever the state.
+ */
+export function permissionDecision(q: PermissionQuestion, visitOpen: boolean): boolean {
+  if (!visitOpen) return false;
+  if (q.isMainFrame === false) return false;
+  if (!q.requestingUrl || !isAppUrl(q.requestingUrl)) return false;
+  if (q.permission === VISIT_CLIPBOARD_WRITE) return true;
+  if (q.permission !== 'media') return false;
+  const kinds = q.mediaTypes ?? [];
+  return kinds.length > 0 && kinds.every((k) => VISIT_MEDIA.has(k));
+}
+
+/** USB / serial / HID device access (setDevicePermissionHandler): never; a visit needs no device beyond camera and microphone. */
+export function devicePermissionDecision(): false {
   return false;
 }
 

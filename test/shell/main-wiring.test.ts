@@ -114,6 +114,8 @@ vi.mock('../../src-main/core/workstation', () => ({
       onEvent: (l: (e: unknown) => void) => (listeners.add(l), () => listeners.delete(l)),
       lockNow: vi.fn((reason: string) => (h.calls.push(`lock:${reason}`), true)),
       close: vi.fn(async () => {}),
+      visitOpen: false,
+      mediaCaptureAllowed(): boolean { return this.visitOpen; },
       emit: (e: unknown) => listeners.forEach((l) => l(e)),
     };
     h.state.core = core;
@@ -231,6 +233,27 @@ describe('main.ts wiring (stand-in electron)', () => {
     handlers.beforeRequest!({ url: 'app://ehr/assets/a.js' }, (r: unknown) => decisions.push(r));
     expect(decisions).toEqual([{ cancel: true }, { cancel: false }]);
     expect(handlers.spellcheck).toBe(false);
+  });
+
+  it('grants camera and microphone to app://ehr in the renderer session only while the core has a visit open', async () => {
+    await bootMain(VALID_POLICY);
+    const core = get<{ visitOpen: boolean }>('core');
+    const renderer = get<Map<string, { handlers: Record<string, Fn> }>>('partitions').get('ehr-renderer')!.handlers;
+    const fallback = get<{ handlers: Record<string, Fn> }>('defaultSession').handlers;
+    const ask = (hs: Record<string, Fn>, details: Record<string, unknown>) => {
+      const answers: boolean[] = [];
+      hs.request!({}, 'media', (ok: boolean) => answers.push(ok), details);
+      return answers[0];
+    };
+    const ours = { requestingUrl: 'app://ehr/index.html', mediaTypes: ['audio', 'video'], isMainFrame: true };
+    expect(ask(renderer, ours)).toBe(false);
+    core.visitOpen = true;
+    expect(ask(renderer, ours)).toBe(true);
+    expect(renderer.check!({}, 'media', 'app://ehr', { mediaType: 'video', isMainFrame: true })).toBe(true);
+    expect(ask(renderer, { ...ours, requestingUrl: 'https://evil.example/' })).toBe(false);
+    expect(ask(fallback, ours)).toBe(false);
+    core.visitOpen = false;
+    expect(renderer.check!({}, 'media', 'app://ehr', { mediaType: 'video', isMainFrame: true })).toBe(false);
   });
 
   it('guards every new webContents: navigation away, popups and webviews are refused', async () => {

@@ -6,6 +6,7 @@ import {
   contentSecurityPolicy,
   isAllowedNavigation,
   isAllowedRequest,
+  devicePermissionDecision,
   permissionDecision,
   RENDERER_PARTITION,
   securityHeaders,
@@ -135,11 +136,33 @@ describe('navigation, popups, requests, permissions', () => {
     expect(isAllowedRequest('data:text/html,<script>1</script>', false)).toBe(false);
   });
 
-  it('refuses every permission, whatever it is and whoever asks', () => {
-    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen', 'usb', 'serial', 'hid', 'unknown']) {
-      expect(permissionDecision(p, 'app://ehr')).toBe(false);
+  it('refuses every permission when no video visit is open, whatever it is and whoever asks', () => {
+    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read', 'clipboard-sanitized-write', 'openExternal', 'fullscreen', 'usb', 'serial', 'hid', 'display-capture', 'unknown']) {
+      expect(permissionDecision({ permission: p, requestingUrl: 'app://ehr/index.html', mediaTypes: ['audio', 'video'], isMainFrame: true }, false)).toBe(false);
     }
+    expect(devicePermissionDecision()).toBe(false);
     expect(allowWebviewAttach()).toBe(false);
+  });
+
+  it('during an open visit grants camera and microphone, and writing the link, to our own top frame only', () => {
+    const ours = { requestingUrl: 'app://ehr/index.html', isMainFrame: true };
+    expect(permissionDecision({ ...ours, permission: 'media', mediaTypes: ['audio', 'video'] }, true)).toBe(true);
+    expect(permissionDecision({ ...ours, permission: 'media', mediaTypes: ['video'] }, true)).toBe(true);
+    // The check handler gives an origin without a path.
+    expect(permissionDecision({ permission: 'media', requestingUrl: 'app://ehr', mediaTypes: ['audio'] }, true)).toBe(true);
+    expect(permissionDecision({ ...ours, permission: 'clipboard-sanitized-write' }, true)).toBe(true);
+    // Not media of an unknown kind, not an empty request, not from elsewhere or a subframe.
+    expect(permissionDecision({ ...ours, permission: 'media', mediaTypes: ['unknown'] }, true)).toBe(false);
+    expect(permissionDecision({ ...ours, permission: 'media', mediaTypes: [] }, true)).toBe(false);
+    expect(permissionDecision({ ...ours, permission: 'media' }, true)).toBe(false);
+    for (const url of ['https://evil.example/', 'app://ehr.evil/', 'app://ehr@evil/', 'file:///x.html', 'app://ehr:8080/', undefined]) {
+      expect(permissionDecision({ permission: 'media', mediaTypes: ['video'], requestingUrl: url, isMainFrame: true }, true), String(url)).toBe(false);
+    }
+    expect(permissionDecision({ ...ours, isMainFrame: false, permission: 'media', mediaTypes: ['video'] }, true)).toBe(false);
+    // Nothing else opens up because a visit is running.
+    for (const p of ['geolocation', 'notifications', 'clipboard-read', 'display-capture', 'openExternal', 'fullscreen', 'usb', 'hid']) {
+      expect(permissionDecision({ ...ours, permission: p, mediaTypes: ['video'] }, true), p).toBe(false);
+    }
   });
 
   it('recognises our origin and nothing that merely looks like it', () => {

@@ -26,6 +26,8 @@
  *                            machine's share of a visit start. getStats' first inbound-rtp video
  *                            framesDecoded > 0 (polled every 50 ms) is kept in details beside it.
  *  dtls_connected / srtp_cipher  from the physician's getStats() transport once frames flow (strings, for the record)
+ *  transport_verdict         main's answer to the renderer's visits.transport report of the last call
+ *                            (the core's transportProblem(): accepted, or the reason it refused)
  *
  * Both Chromium pages run in Debian's Chromium (playwright.config's executablePath) with a fake camera
  * and microphone. The bench builds the renderer and the patient page with vite itself, like ui.ts.
@@ -304,11 +306,23 @@ async function hostStats(page: Page): Promise<Array<Record<string, unknown>>> {
   });
 }
 
-/** A core port that hands the page's calls to the workstation and remembers the links it made. */
-function watchLinks(core: Workstation): { port: CorePort; nextLink(): Promise<VisitLinkView> } {
+interface TransportVerdict {
+  /** What the renderer reported (visits.transport input: DTLS, SRTP, frames sealed/opened by the E2EE transforms). */
+  report: unknown;
+  accepted: boolean;
+  reason: string | null;
+}
+
+/**
+ * A core port that hands the page's calls to the workstation and remembers the links it made and
+ * main's transport verdicts (visits.transport: the core's own transportProblem() judgement).
+ */
+function watchCore(core: Workstation): { port: CorePort; nextLink(): Promise<VisitLinkView>; verdicts: TransportVerdict[] } {
   let waiting: ((l: VisitLinkView) => void) | null = null;
   let last: VisitLinkView | null = null;
+  const verdicts: TransportVerdict[] = [];
   return {
+    verdicts,
     port: {
       onEvent: (l) => core.onEvent(l),
       async invoke(channel, input) {
@@ -317,6 +331,10 @@ function watchLinks(core: Workstation): { port: CorePort; nextLink(): Promise<Vi
           last = r.value as VisitLinkView;
           waiting?.(last);
           waiting = null;
+        }
+        if (channel === 'visits.transport') {
+          const v = r.ok ? (r.value as { accepted: boolean; reason?: string | null }) : null;
+          verdicts.push({ report: input, accepted: v?.accepted === true, reason: v ? (v.reason ?? null) : 'call refused' });
         }
         return r;
       },
@@ -351,7 +369,7 @@ async function visitBench(server: RunningServer, dirs: ReturnType<typeof tempDir
   const core = await startEnrolledWorkstation(server, { dataDir: dirs.make('ehr-bench-visit-host-'), keyStore, name: 'bench physician' });
   const launch = playwrightConfig.use?.launchOptions ?? {};
   const browser = await chromium.launch({ ...launch, args: [...(launch.args ?? []), ...MEDIA_FLAGS] });
-  const links = watchLinks(core);
+  const links = watchCore(core);
   let host: BrowserContext | null = null;
   try {
     host = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -381,6 +399,8 @@ async function visitBench(server: RunningServer, dirs: ReturnType<typeof tempDir
     let stats: StatsSummary | null = null;
     let statsRaw: Array<Record<string, unknown>> = [];
     let warmUp: VisitSample | null = null;
+    let verdict: TransportVerdict | null = null;
+    let visitStatus: string | null = null;
     // Run 0 is the warm-up: the first getUserMedia and peer connection of a freshly launched browser
     // (a physician's app has been running for hours); it is kept in details, not in the figures.
     for (let i = 0; i <= VISIT_RUNS; i++) {
@@ -424,13 +444,20 @@ async function visitBench(server: RunningServer, dirs: ReturnType<typeof tempDir
         // The transport as it settles: DTLS and SRTP are both up once frames are decoded.
         statsRaw = await hostStats(page);
         stats = summariseStats(statsRaw);
+        // Keep the last call up until main has judged its transport (the renderer reports every 2 s
+        // once frames flow both ways): the verdict is the core's own rule, not the bench's reading.
+        const until = Date.now() + 20_000;
+        links.verdicts.length = 0;
+        while (links.verdicts.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+        verdict = links.verdicts[0] ?? null;
+        visitStatus = await page.getByTestId('visit-status').textContent();
       }
       await page.getByTestId('end-visit').click();
       await page.getByRole('button', { name: 'Close' }).click();
       await patientCtx.close();
     }
     detach();
-    return { samples, warmUp, stats, statsTransport: statsRaw.filter((s) => s['type'] === 'transport') };
+    return { samples, warmUp, verdict, visitStatus, stats, statsTransport: statsRaw.filter((s) => s['type'] === 'transport') };
   } finally {
     await host?.close().catch(() => undefined);
     await browser.close();
@@ -473,6 +500,7 @@ export default async function run(): Promise<BenchResult> {
         patient_join_to_first_remote_frame_p95_ms: percentile(joinToFrame, 95),
         dtls_connected: String(visits.stats?.dtlsState === 'connected'),
         srtp_cipher: visits.stats?.srtpCipher ?? 'unknown',
+        transport_verdict: visits.verdict ? (visits.verdict.accepted ? 'accepted' : `refused: ${visits.verdict.reason ?? ''}`) : 'none within 20 s',
       },
       targets: {
         recording_seal_mb_s: '>= 50 (a 2 Mbit/s video is 0.25 MB/s)',
@@ -481,6 +509,7 @@ export default async function run(): Promise<BenchResult> {
         visit_start_to_first_remote_frame_p95_ms: '<= 3000 (loopback)',
         dtls_connected: 'true',
         srtp_cipher: 'in ALLOWED_SRTP_CIPHERS',
+        transport_verdict: 'accepted',
       },
       details: {
         chunk_bytes: CHUNK,
@@ -497,6 +526,8 @@ export default async function run(): Promise<BenchResult> {
         visit_warm_up_sample: visits.warmUp,
         load_average: { start: loadStart, end: os.loadavg() },
         transport: visits.stats,
+        transport_report_to_main: visits.verdict?.report ?? null,
+        visit_status_after_verdict: visits.visitStatus,
         transport_stats: visits.statsTransport,
       },
       notes: [
@@ -504,7 +535,7 @@ export default async function run(): Promise<BenchResult> {
         `The seal's cost beyond GCM is the envelope's text form: base64url of 512 KiB alone ran at ${median(seal.b64).toFixed(0)} MB/s here (Node ${process.version}; details.base64url_encode_mb_s). Either way, a 2 Mbit/s visit is 0.25 MB/s: sealing is hundreds of times faster than real time.`,
         'recording_chunk_store_mb_s: recordings.chunk through a real createWorkstation with the server cut off (relay down): base64 decode, SHA-256, seal, INSERT into the SQLCipher vault\'s pending queue. recording_chunk_upload_mb_s: the same online, each chunk PUT to the real sync server (PGlite) before the call answers.',
         'visit start -> first remote frame: production renderer (openBridgedPage) on a real core and the real server; the patient page from the server\'s /visit/<token>; "first remote frame" = the physician\'s remote <video> requestVideoFrameCallback first fires (page clock, from the click event). One untimed warm-up visit first (details.visit_warm_up_sample); a fresh patient browser context per visit (nothing cached). getStats framesDecoded > 0 (50 ms polling) in details. The patient\'s steps (open link, Join) are done at once by the bench: the figure is the machine\'s share, and most of it is the patient page loading and opening its camera; patient_join_to_first_remote_frame (the patient\'s Join click -> the frame, timeOrigin-based wall clock shared by both pages) is the connection alone.',
-        'Chromium\'s fake camera, host ICE candidates on this machine\'s own address (no TURN). dtls_connected / srtp_cipher from the physician\'s getStats() transport after the last run\'s first frame.',
+        'Chromium\'s fake camera, host ICE candidates on this machine\'s own address (no TURN). dtls_connected / srtp_cipher from the physician\'s getStats() transport after the last run\'s first frame; transport_verdict is main\'s answer to the renderer\'s first visits.transport report of that call (transportProblem(): DTLS connected, allowed SRTP profile, DTLS >= 1.2, E2EE frames both ways).',
       ],
     };
   } finally {

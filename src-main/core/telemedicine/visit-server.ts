@@ -1,15 +1,12 @@
 /**
  * The sync server's visit and recording routes (src-shared/sync/routes.ts, startVisit…deleteRecording)
- * as typed calls. They go through the shared ServerClient (pinned TLS, bearer token of the session
- * in front), carry the caller's correlation id so the server's audit ties to ours, and every answer
- * is validated with the route's zod schema before anyone uses it.
+ * as typed calls, through the shared authenticated call (sync/authed-call.ts): pinned TLS, the bearer
+ * token of the session in front (refreshed once when it expired), the caller's correlation id so the
+ * server's audit ties to ours, and every answer validated with the route's zod schema.
  */
-import type { z } from 'zod';
-import { EhrError, ErrorCode } from '../../../src-shared/errors';
-import { CORRELATION_HEADER } from '../../../src-shared/sync/common';
-import { ROUTES } from '../../../src-shared/sync/routes';
 import type { Envelope } from '../../../src-shared/node/envelope';
 import type { IceServer, Recording, Visit, VisitLink } from '../../../src-shared/sync/visits';
+import { authedCaller, type RouteAnswer, type RouteName } from '../sync/authed-call';
 import type { ServerClient } from '../sync/server-client';
 
 /** What the telemedicine service needs from the server (a fake in unit tests). */
@@ -28,35 +25,10 @@ export interface VisitServer {
   deleteRecording(recordingId: string, reason: string, correlationId: string): Promise<Recording>;
 }
 
-type RouteName = keyof typeof ROUTES;
-
-/** Fills `:name` path parameters, each URI-encoded (ids are validated already; this is belt and braces). */
-function pathOf(route: RouteName, params: Record<string, string | number> = {}): string {
-  return ROUTES[route].path.replace(/:([A-Za-z]+)/g, (_, name: string) => {
-    const v = params[name];
-    if (v === undefined) throw new EhrError(ErrorCode.INTERNAL, 'A server route parameter is missing.', { route });
-    return encodeURIComponent(String(v));
-  });
-}
-
-export function visitServerFromClient(client: Pick<ServerClient, 'call'>): VisitServer {
-  /** One call; its answer is checked against the route's own response schema. */
-  async function send<R extends RouteName>(route: R, correlationId: string, params?: Record<string, string | number>, body?: unknown, query?: string): Promise<z.infer<(typeof ROUTES)[R]['response']>> {
-    const r = ROUTES[route];
-    const path = pathOf(route, params) + (query ? `?${query}` : '');
-    const raw = await client.call({
-      method: r.method as 'GET' | 'POST' | 'PUT',
-      path,
-      auth: true,
-      headers: { [CORRELATION_HEADER]: correlationId },
-      ...(body === undefined ? {} : { body }),
-    });
-    const parsed = r.response.safeParse(raw);
-    if (!parsed.success) {
-      throw new EhrError(ErrorCode.INTEGRITY, 'The sync server sent an answer that does not match the protocol.', { route });
-    }
-    return parsed.data as z.infer<(typeof ROUTES)[R]['response']>;
-  }
+export function visitServerFromClient(client: Pick<ServerClient, 'call' | 'refresh'>): VisitServer {
+  const call = authedCaller(client);
+  const send = <R extends RouteName>(route: R, correlationId: string, params?: Record<string, string | number>, body?: unknown, query?: string): Promise<RouteAnswer<R>> =>
+    call(route, { correlationId, ...(params ? { params } : {}), ...(body === undefined ? {} : { body }), ...(query ? { query } : {}) });
   return {
     startVisit: (patientId, c) => send('startVisit', c, {}, { patientId }),
     createLink: (visitId, minutes, c) => send('createVisitLink', c, { visitId }, { minutes }),

@@ -75,8 +75,14 @@ export function createVisits(t: TelemedicineState) {
     t.emit({ event: 'visits.signal', payload: { visitId: v.visitId, message } });
   }
 
-  async function connect(v: VisitEntry, token: string): Promise<void> {
-    const socket = await t.signals.connect(v.visitId, token, {
+  /**
+   * The bearer token is read at each (re)connect: a REST call may have refreshed it in place since
+   * the visit started, and a socket must never upgrade with the expired one.
+   */
+  async function connect(v: VisitEntry, token: () => string | null): Promise<void> {
+    const bearer = token();
+    if (!bearer) throw new EhrError(ErrorCode.NO_SESSION, 'Not signed in to the sync server.');
+    const socket = await t.signals.connect(v.visitId, bearer, {
       onMessage: (m) => onSignal(v, m),
       onClose: () => {
         if (v.socket !== socket) return;
@@ -89,7 +95,7 @@ export function createVisits(t: TelemedicineState) {
   }
 
   /** The socket dropped while the visit is open: retry; a server refusal means the visit is over there. */
-  async function reconnect(v: VisitEntry, token: string): Promise<void> {
+  async function reconnect(v: VisitEntry, token: () => string | null): Promise<void> {
     for (const delay of RECONNECT_DELAYS_MS) {
       await new Promise((r) => setTimeout(r, delay).unref());
       if (v.status !== 'open') return;
@@ -107,8 +113,8 @@ export function createVisits(t: TelemedicineState) {
     endOne,
 
     async start(session: UserSession, actor: AuditActor, patientId: string, correlationId: string): Promise<VisitEntry> {
-      const token = t.accessToken(session);
-      if (!token) throw new EhrError(ErrorCode.OFFLINE, 'A video visit needs the sync server: sign in while it can be reached.', { reason: 'OFFLINE_SESSION' });
+      if (!t.accessToken(session)) throw new EhrError(ErrorCode.OFFLINE, 'A video visit needs the sync server: sign in while it can be reached.', { reason: 'OFFLINE_SESSION' });
+      const token = (): string | null => t.accessToken(session);
       t.useSession(session);
       const visit = await t.server.startVisit(patientId, correlationId);
       const iceServers = await t.server.iceServers(correlationId).catch(() => []);

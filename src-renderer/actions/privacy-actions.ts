@@ -42,6 +42,11 @@ export async function setAccountStatus(ctx: AppContext, userId: string, action: 
   });
 }
 
+/** The recording access log, for one patient or clinic-wide (newest first, at most 200 rows). */
+export async function loadRecordingAccess(ctx: AppContext, patientId: string | null): Promise<void> {
+  await fetchPhi(ctx, () => ctx.client.call('privacy.recordingAccess', patientId ? { patientId } : {}), (recordingAccess) => ({ recordingAccess }));
+}
+
 export function exportEpisode(ctx: AppContext, item: Pick<ReviewItem, 'subject' | 'id'>): Promise<AuditEventBundle> {
   return ctx.client.call('privacy.export', { subject: item.subject, id: item.id });
 }

@@ -3,14 +3,15 @@
  * online and offline, alerts of every kind, refused justifications). Opening an item shows its
  * reason, justification, duration and every record its user read during the grant; the review ends
  * with a disposition and a note (appended on the server, never edited). Accounts can be suspended
- * or reinstated from an item, and an item's trail exported as FHIR AuditEvents.
+ * or reinstated from an item, and an item's trail exported as FHIR AuditEvents. Below the queue,
+ * the recording access log: who recorded, viewed, downloaded or deleted which visit recording, when.
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { useApp, useEhr } from '../app/app-context';
-import { closeEpisode, disposeItem, exportEpisode, loadReviewQueue, openEpisode, setAccountStatus } from '../actions/privacy-actions';
+import { closeEpisode, disposeItem, exportEpisode, loadRecordingAccess, loadReviewQueue, openEpisode, setAccountStatus } from '../actions/privacy-actions';
 import { messageOf } from '../components/useAsyncAction';
 import { shortDateTime } from '../chart/fhir-text';
-import type { Disposition, ReviewItem } from '../../src-shared/api/types';
+import type { Disposition, RecordingAccess, ReviewItem } from '../../src-shared/api/types';
 
 const DISPOSITIONS: Array<{ value: Disposition; label: string }> = [
   { value: 'appropriate', label: 'Appropriate' },
@@ -126,6 +127,60 @@ function Detail({ item, onError }: { item: ReviewItem; onError: (m: string | nul
   );
 }
 
+const ACCESS_TEXT: Record<RecordingAccess['action'], string> = {
+  record: 'Recorded',
+  view: 'Viewed',
+  download: 'Downloaded',
+  delete: 'Deleted',
+  purge: 'Purged (retention)',
+};
+
+/**
+ * Who recorded, viewed, downloaded or deleted visit recordings, and when: the server's append-only
+ * log, for one patient id or clinic-wide. Loaded on request (it is a clinic-wide list of patient ids).
+ */
+function RecordingAccessLog({ onError }: { onError: (m: string | null) => void }) {
+  const ctx = useApp();
+  const rows = useEhr((s) => s.recordingAccess);
+  const [patientId, setPatientId] = useState('');
+  const [shown, setShown] = useState<string | null>(null);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    onError(null);
+    const id = patientId.trim() || null;
+    void loadRecordingAccess(ctx, id).then(() => setShown(id ? `patient ${id}` : 'all patients'), (err: unknown) => onError(messageOf(err)));
+  };
+  return (
+    <section aria-labelledby="recording-access-title" className="card" style={{ marginTop: 'var(--space-5)' }}>
+      <h2 id="recording-access-title">Recording access</h2>
+      <form onSubmit={submit} className="row" aria-label="Recording access filter">
+        <div className="field">
+          <label htmlFor="recording-access-patient">Patient id (empty: all)</label>
+          <input id="recording-access-patient" value={patientId} onChange={(e) => setPatientId(e.target.value)} maxLength={64} autoComplete="off" />
+        </div>
+        <button type="submit">Show recording access</button>
+      </form>
+      {shown !== null && (
+        rows.length === 0
+          ? <p className="empty">No recording access for {shown}.</p>
+          : (
+            <table aria-label="Recording access log" data-testid="recording-access">
+              <thead><tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">User</th><th scope="col">Recording</th><th scope="col">Patient id</th><th scope="col">Device</th></tr></thead>
+              <tbody>
+                {rows.map((r, i) => (
+                  <tr key={`${r.recordingId}-${r.at}-${i}`}>
+                    <td>{shortDateTime(r.at)}</td><td>{ACCESS_TEXT[r.action]}</td><td className="mono">{r.userId}</td>
+                    <td className="mono">{r.recordingId}</td><td className="mono">{r.patientId}</td><td className="mono">{r.deviceId ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+      )}
+    </section>
+  );
+}
+
 export function PrivacyScreen() {
   const ctx = useApp();
   const items = useEhr((s) => s.reviewQueue);
@@ -161,6 +216,7 @@ export function PrivacyScreen() {
       </table>
       {items.length === 0 && <p className="empty">Nothing to review.</p>}
       {current && <Detail item={current} onError={setError} />}
+      <RecordingAccessLog onError={setError} />
     </section>
   );
 }

@@ -12,6 +12,7 @@
  *   amendText    the amendment of a signed note being written (its draft too)
  *   conflicts    sync conflicts, both versions of each record
  *   audit        audit rows and break-glass reviews (they name patients)
+ *   reviewQueue, reviewEpisode, recordingAccess   the privacy officer's console (patient ids, justifications, who viewed which recording)
  *
  * Requests race with the lock: a chart fetch that started before the lock may resolve after it.
  * Every PHI write therefore carries the `phiEpoch` it was started in; clearPhi bumps the epoch, so
@@ -19,7 +20,7 @@
  */
 import type { StateCreator } from 'zustand';
 import type { EhrState } from './store';
-import type { AuditRow, ChartView, ConflictView, PatientRow, ReviewEpisodeView, ReviewQueueRow } from './phi-types';
+import type { AuditRow, ChartView, ConflictView, PatientRow, RecordingAccessRow, ReviewEpisodeView, ReviewQueueRow } from './phi-types';
 
 export interface PhiData {
   myPatients: PatientRow[];
@@ -35,6 +36,8 @@ export interface PhiData {
   /** The privacy officer's clinic-wide queue and the episode open in it (justifications, who read what). */
   reviewQueue: ReviewQueueRow[];
   reviewEpisode: ReviewEpisodeView | null;
+  /** The recording access log (who recorded, viewed, downloaded or deleted which patient's recording). */
+  recordingAccess: RecordingAccessRow[];
 }
 
 export interface PatientSlice extends PhiData {
@@ -59,6 +62,7 @@ export const emptyPhi = (): PhiData => ({
   audit: [],
   reviewQueue: [],
   reviewEpisode: null,
+  recordingAccess: [],
 });
 
 export const createPatientSlice: StateCreator<EhrState, [], [], PatientSlice> = (set, get) => ({

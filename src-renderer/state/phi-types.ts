@@ -3,7 +3,7 @@
  * for the slice that keeps them. One adapter point, so a contract change shows up here first.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import type { AuditEntryView, Chart, ConflictSummary, PatientSummary, ReviewEpisode, ReviewItem } from '../../src-shared/api/types';
+import type { AuditEntryView, Chart, ConflictSummary, PatientSummary, RecordingAccess, ReviewEpisode, ReviewItem } from '../../src-shared/api/types';
 
 export type PatientRow = PatientSummary;
 export type ChartView = Chart;
@@ -16,3 +16,4 @@ export interface ConflictView {
 export type AuditRow = AuditEntryView;
 export type ReviewQueueRow = ReviewItem;
 export type ReviewEpisodeView = ReviewEpisode;
+export type RecordingAccessRow = RecordingAccess;

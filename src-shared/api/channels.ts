@@ -38,7 +38,7 @@ import type {
 } from './types';
 import type { ReviewEpisode, ReviewItem } from '../sync/privacy';
 import { DispositionSchema, ReviewSubjectSchema } from '../sync/privacy';
-import { PEER_SIGNAL_TYPES, SignalMessageSchema, VISIT_LIMITS } from '../sync/visits';
+import { PEER_SIGNAL_TYPES, SignalMessageSchema, VISIT_LIMITS, type RecordingAccess } from '../sync/visits';
 import type { RecordingChunkPage, RecordingView, TransportVerdict, VisitLinkView, VisitSession } from './types';
 
 const VisitId = FhirId;
@@ -176,6 +176,12 @@ export const channelSchemas = {
   /** Suspend / reinstate the account an item is about (an access-rate alert, an inappropriate access). */
   'privacy.suspendUser': z.strictObject({ userId: FhirId, note: z.string().trim().min(1).max(LIMITS.justificationChars) }),
   'privacy.reinstateUser': z.strictObject({ userId: FhirId, note: z.string().trim().min(1).max(LIMITS.justificationChars) }),
+  /** Who recorded, viewed, downloaded, deleted or purged visit recordings, and when (the server's append-only log). */
+  'privacy.recordingAccess': z.strictObject({
+    patientId: PatientId.optional(),
+    recordingId: RecordingId.optional(),
+    limit: z.number().int().min(1).max(500).default(200),
+  }),
 
   // --- telemedicine (docs/telemedicine.md) ---------------------------------------------------
   /** Start a video visit from a chart (physician, care team or break-glass; IT policy videoVisits). */
@@ -280,6 +286,7 @@ export interface ChannelOutputs {
   'privacy.export': AuditEventBundle;
   'privacy.suspendUser': { userId: string; status: string };
   'privacy.reinstateUser': { userId: string; status: string };
+  'privacy.recordingAccess': RecordingAccess[];
   'visits.start': VisitSession;
   'visits.active': VisitSession[];
   'visits.link': VisitLinkView;

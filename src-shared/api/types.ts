@@ -253,6 +253,7 @@ export interface AuditEventBundle {
 
 /** The privacy officer's review queue, as the server sends it (src-shared/sync/privacy.ts). */
 export type { DispositionRecord, EpisodeRead, ReviewEpisode, ReviewItem, ReviewSubject, Disposition } from '../sync/privacy';
+export type { RecordingAccess } from '../sync/visits';
 
 // --- telemedicine (docs/telemedicine.md) -----------------------------------------------------
 

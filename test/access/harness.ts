@@ -176,6 +176,15 @@ export class FakePrivacy implements PrivacyPort {
     this.as(tokens, action);
     return { userId, status: action === 'suspend' ? 'suspended' : 'active' };
   }
+  async recordingAccess(tokens: ServerTokens, filter: { patientId?: string | undefined }) {
+    this.as(tokens, 'recordingAccess');
+    const all = [
+      { recordingId: 'rec-1', patientId: 'p-own', userId: 'u-phys', action: 'record' as const, at: '2026-01-01T10:00:00.000Z', deviceId: 'dev-x' },
+      { recordingId: 'rec-1', patientId: 'p-own', userId: 'u-phys', action: 'view' as const, at: '2026-01-01T11:00:00.000Z', deviceId: 'dev-x' },
+      { recordingId: 'rec-2', patientId: 'p-other', userId: 'u-phys2', action: 'download' as const, at: '2026-01-01T12:00:00.000Z', deviceId: null },
+    ];
+    return all.filter((e) => !filter.patientId || e.patientId === filter.patientId);
+  }
 }
 
 export interface Harness {

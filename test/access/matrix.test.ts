@@ -157,6 +157,8 @@ const SPECS: Spec[] = [
     input: () => ({ subject: 'break-glass', id: 'g-other', disposition: 'appropriate', note: `Appropriate; ${'ED admission'}` }),
     audit: ['privacy-review'],
   },
+  // The recording access log: one search entry per patient listed (two here).
+  { channel: 'privacy.recordingAccess', user: 'pat', wrongRole: 'phil', patientScoped: false, input: () => ({}), audit: ['search', 'search'] },
   { channel: 'privacy.export', user: 'pat', wrongRole: 'phil', patientScoped: false, input: () => ({ subject: 'break-glass', id: 'g-other' }), audit: ['export'] },
   { channel: 'privacy.suspendUser', user: 'pat', wrongRole: 'ada', patientScoped: false, input: () => ({ userId: 'u-phys2', note: 'under review' }), audit: ['privacy-review'] },
   { channel: 'privacy.reinstateUser', user: 'pat', wrongRole: 'ada', patientScoped: false, input: () => ({ userId: 'u-phys2', note: 'reviewed, fine' }), audit: ['privacy-review'] },

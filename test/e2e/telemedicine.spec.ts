@@ -15,7 +15,7 @@ import playwrightConfig from '../../playwright.config';
 import { DEV_HOST_ORIGIN } from '../../src-main/chromium-host/renderer-origin';
 import { ALLOWED_SRTP_CIPHERS } from '../../src-shared/sync/visits';
 import { expectAccessible, openByMrn, useE2eStack } from './stack';
-import { DOCTOR, DOCTOR2 } from './workstation';
+import { DOCTOR, DOCTOR2, PRIVACY } from './workstation';
 
 const MRN = 'DEMO-000003';
 /** The demo seed's patient 3 (Ward A: doctor's care team, not doctor2's). */
@@ -33,6 +33,9 @@ test.use({
     ],
   },
 });
+
+// The later tests read the first one's recording from the same server: run in order, stop at a failure.
+test.describe.configure({ mode: 'serial' });
 
 const stack = useE2eStack();
 
@@ -246,4 +249,25 @@ test('a physician outside the care team is refused the recording (no break-glass
     expect(['FORBIDDEN', 'NOT_FOUND']).toContain(r.error.code);
     expect(r.error.message).not.toContain('DEMO-000003');
   }
+});
+
+test("the privacy officer's review shows who recorded and who viewed the recording, and when", async ({ browser }) => {
+  // The first test's recording (same server): the doctor recorded it, viewed and downloaded it.
+  const ws = await stack.station(browser, 'visit-privacy');
+  const page = ws.page;
+  await ws.login(PRIVACY);
+  await page.getByRole('button', { name: 'Privacy review' }).click();
+  await page.getByLabel('Patient id (empty: all)').fill(PATIENT_ID);
+  await page.getByRole('button', { name: 'Show recording access' }).click();
+  const log = page.getByRole('table', { name: 'Recording access log' });
+  await expect(log).toBeVisible();
+  const rows = log.locator('tbody tr');
+  await expect(rows.filter({ hasText: 'Recorded' }).filter({ hasText: 'u-physician' })).toHaveCount(1);
+  await expect(rows.filter({ hasText: 'Viewed' }).filter({ hasText: 'u-physician' })).not.toHaveCount(0);
+  await expect(rows.filter({ hasText: 'Downloaded' }).filter({ hasText: 'u-physician' })).not.toHaveCount(0);
+  await expectAccessible(page, 'recording access log');
+  // A lock drops the log from the screen (it names patients).
+  await page.getByRole('button', { name: 'Lock' }).click();
+  await expect(page.getByTestId('lock-screen')).toBeVisible();
+  await expect(log).toHaveCount(0);
 });

@@ -8,7 +8,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { AppProvider } from '../../src-renderer/app/app-context';
 import { createEhrClient } from '../../src-renderer/client/ehr-client';
 import { createEhrStore } from '../../src-renderer/state/store';
-import { disposeItem, loadReviewQueue, openEpisode } from '../../src-renderer/actions/privacy-actions';
+import { disposeItem, loadRecordingAccess, loadReviewQueue, openEpisode } from '../../src-renderer/actions/privacy-actions';
 import { PrivacyScreen } from '../../src-renderer/screens/PrivacyScreen';
 import type { AppContext } from '../../src-renderer/actions/context';
 import type { EhrBridge } from '../../src-shared/api/bridge';
@@ -19,6 +19,10 @@ const item = (over: Partial<ReviewItem>): ReviewItem => ({
   reason: 'ETREAT', justification: 'Collapsed in the corridor, Zebediah', startsAt: '2026-12-01T10:00:00.000Z', endsAt: '2026-12-01T11:00:00.000Z',
   durationMinutes: 60, userStatus: 'active', detail: {}, dispositions: [], ...over,
 });
+const ACCESS = [
+  { recordingId: 'rec-7', patientId: 'p-9', userId: 'u-doc', action: 'record', at: '2026-12-01T09:00:00.000Z', deviceId: 'dev-a' },
+  { recordingId: 'rec-7', patientId: 'p-9', userId: 'u-nurse', action: 'view', at: '2026-12-01T12:00:00.000Z', deviceId: 'dev-b' },
+];
 const QUEUE = [item({}), item({ subject: 'alert', id: 'a1', alertKind: 'forged-chain', reason: null, justification: null, startsAt: null, endsAt: null, durationMinutes: null })];
 
 function setup() {
@@ -27,6 +31,7 @@ function setup() {
     invoke: async (channel: string, input: unknown) => {
       calls.push([channel, input]);
       if (channel === 'privacy.queue') return { ok: true, value: QUEUE };
+      if (channel === 'privacy.recordingAccess') return { ok: true, value: ACCESS };
       if (channel === 'privacy.episode') return { ok: true, value: { item: QUEUE[0], reads: [{ source: 'device', at: '2026-12-01T10:05:00.000Z', type: 'read', action: 'R', deviceId: 'dev-ward-b', resourceRefs: ['Observation/o-77'] }] } };
       if (channel === 'privacy.dispose') {
         const i = input as { disposition: 'appropriate'; note: string };
@@ -73,5 +78,14 @@ describe('privacy console', () => {
     expect(s.reviewQueue).toEqual([]);
     expect(s.reviewEpisode).toBeNull();
     expect(JSON.stringify(s)).not.toContain('Zebediah');
+  });
+
+  it('shows the recording access log (who viewed which recording, when) for a patient, and a lock drops it', async () => {
+    const { ctx, calls } = setup();
+    await loadRecordingAccess(ctx, 'p-9');
+    expect(calls.at(-1)).toEqual(['privacy.recordingAccess', { patientId: 'p-9' }]);
+    expect(ctx.store.getState().recordingAccess.map((r) => `${r.action}:${r.userId}`)).toEqual(['record:u-doc', 'view:u-nurse']);
+    ctx.store.getState().locked('idle');
+    expect(ctx.store.getState().recordingAccess).toEqual([]);
   });
 });

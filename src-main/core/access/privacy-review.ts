@@ -6,7 +6,7 @@
  * tie together), and every answer is checked against the route's response schema before it
  * reaches a handler. Tests use a fake with the same interface.
  */
-import type { DispositionRequest, ReviewEpisode, ReviewItem, ReviewSubject } from '../../../src-shared/sync';
+import type { DispositionRequest, RecordingAccess, ReviewEpisode, ReviewItem, ReviewSubject } from '../../../src-shared/sync';
 import type { AuditEventBundle } from '../../../src-shared/api';
 import type { ClientAuthServer, ServerTokens } from '../auth';
 import { authedCaller, type AuthedRequest, type RouteAnswer, type RouteName } from '../sync/authed-call';
@@ -18,6 +18,14 @@ export interface PrivacyPort {
   dispose(tokens: ServerTokens, req: DispositionRequest, correlationId: string): Promise<ReviewItem>;
   exportEpisode(tokens: ServerTokens, subject: ReviewSubject, id: string, correlationId: string): Promise<AuditEventBundle>;
   setAccount(tokens: ServerTokens, userId: string, action: 'suspend' | 'reinstate', note: string, correlationId: string): Promise<{ userId: string; status: string }>;
+  /** The server's append-only recording access log (record / view / download / delete / purge), newest first. */
+  recordingAccess(tokens: ServerTokens, query: RecordingAccessFilter, correlationId: string): Promise<RecordingAccess[]>;
+}
+
+export interface RecordingAccessFilter {
+  patientId?: string | undefined;
+  recordingId?: string | undefined;
+  limit: number;
 }
 
 export function privacyPortFromClient(client: ServerClient, auth: ClientAuthServer): PrivacyPort {
@@ -37,6 +45,12 @@ export function privacyPortFromClient(client: ServerClient, auth: ClientAuthServ
     async setAccount(tokens, userId, action, note, correlationId) {
       const u = await send(tokens, action === 'suspend' ? 'suspendUser' : 'reinstateUser', { correlationId, params: { userId }, body: { note } });
       return { userId: u.id, status: u.status };
+    },
+    async recordingAccess(tokens, filter, correlationId) {
+      const query = new URLSearchParams({ limit: String(filter.limit) });
+      if (filter.patientId) query.set('patientId', filter.patientId);
+      if (filter.recordingId) query.set('recordingId', filter.recordingId);
+      return (await send(tokens, 'recordingAccess', { correlationId, query: query.toString() })).events;
     },
   };
 }

@@ -10,7 +10,7 @@ import type { ServerTokens } from '../../auth';
 import type { ApiContext } from '../context';
 import type { GuardedCall, HandlerTable } from '../handler';
 
-type PrivacyChannels = 'privacy.queue' | 'privacy.episode' | 'privacy.dispose' | 'privacy.export' | 'privacy.suspendUser' | 'privacy.reinstateUser';
+type PrivacyChannels = 'privacy.queue' | 'privacy.episode' | 'privacy.dispose' | 'privacy.export' | 'privacy.suspendUser' | 'privacy.reinstateUser' | 'privacy.recordingAccess';
 
 const officerOnly = (roles: Parameters<typeof hasCapability>[0]): boolean => hasCapability(roles, 'break-glass:review');
 
@@ -84,6 +84,18 @@ export const privacyHandlers: Pick<HandlerTable, PrivacyChannels> = {
       const out = await port.setAccount(tokens, call.input.userId, 'reinstate', call.input.note, call.correlationId);
       ctx.audit.record(call.actor, { type: 'privacy-review', reasonCode: 'reinstate' });
       return out;
+    },
+  },
+  'privacy.recordingAccess': {
+    allow: officerOnly,
+    patient: false,
+    async run(ctx, call) {
+      const { port, tokens } = online(ctx, call);
+      const { patientId, recordingId, limit } = call.input;
+      const events = await port.recordingAccess(tokens, { patientId, recordingId, limit }, call.correlationId);
+      // What the officer was shown: one search entry per patient listed (IHE BALP), like the queue.
+      ctx.audit.searchResults(call.actor, [...new Set(events.map((e) => e.patientId))]);
+      return events;
     },
   },
 };

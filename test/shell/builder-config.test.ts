@@ -23,7 +23,7 @@ interface BuilderConfig {
   win: Targets & { verifyUpdateCodeSignature: boolean; signtoolOptions: { publisherName: string } };
   nsis: { perMachine: boolean; deleteAppDataOnUninstall: boolean };
   msi: { perMachine: boolean };
-  mac: Targets & { hardenedRuntime: boolean; notarize: boolean; entitlements: string; entitlementsInherit: string };
+  mac: Targets & { hardenedRuntime: boolean; notarize: boolean; entitlements: string; entitlementsInherit: string; extendInfo?: Record<string, string> };
   linux: Targets;
 }
 const config = yaml.load(readFileSync(path.join(root, 'electron-builder.yml'), 'utf8')) as BuilderConfig;
@@ -69,7 +69,15 @@ describe('electron-builder.yml', () => {
       const plist = readFileSync(path.join(root, f), 'utf8');
       expect(plist).toContain('com.apple.security.cs.allow-jit');
       expect(plist).not.toMatch(/<key>com\.apple\.security\.cs\.(disable-library-validation|allow-dyld-environment-variables)<\/key>/);
+      // Video visits: camera and microphone (granted in the app only while a visit is open); nothing else.
+      expect(plist).toContain('<key>com.apple.security.device.camera</key>');
+      expect(plist).toContain('<key>com.apple.security.device.audio-input</key>');
+      expect(plist).not.toMatch(/<key>com\.apple\.security\.personal-information\.(location|addressbook|calendars|photos-library)<\/key>/);
+      expect(plist).not.toContain('com.apple.security.automation.apple-events');
     }
+    // macOS refuses the camera to a hardened app without a usage text.
+    expect(config.mac.extendInfo?.NSCameraUsageDescription).toMatch(/video visit/);
+    expect(config.mac.extendInfo?.NSMicrophoneUsageDescription).toMatch(/video visit/);
   });
 
   it('signs from the environment only: no certificate, password or key in the file', () => {

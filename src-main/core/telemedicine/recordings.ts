@@ -24,6 +24,9 @@ interface KnownRecording {
   chunkCount: number | null;
 }
 
+/** Only when a recording's sealed description names no content type: the container MediaRecorder makes here. */
+const FALLBACK_MIME_TYPE = 'video/webm';
+
 export function recordingNotFound(): EhrError {
   return new EhrError(ErrorCode.NOT_FOUND, 'No recording with that id is available.');
 }
@@ -62,13 +65,28 @@ export function createRecordings(t: TelemedicineState) {
       const k = await t.keys.openingKey(r.patientId, r.meta.keyId);
       const media = openMeta(r.meta as Envelope, r.recordingId, r.patientId, k.key);
       const mimeType = media.content.contentType ?? null;
-      known.set(r.recordingId, { patientId: r.patientId, mimeType, chunkCount: r.chunkCount });
+      // The count is final only once finished (a recording still going has no count yet on the server).
+      known.set(r.recordingId, { patientId: r.patientId, mimeType, chunkCount: r.status === 'complete' ? r.chunkCount : null });
       return viewOf(r, { title: media.content.title ?? null, mimeType, durationMs: media.duration !== undefined ? Math.round(media.duration * 1000) : null });
     } catch (e) {
       // One unreadable description must not hide the patient's other recordings; it shows untitled.
       if (e instanceof EhrError && (e.code === ErrorCode.INTEGRITY || e.code === ErrorCode.FORBIDDEN)) return viewOf(r, { title: null, mimeType: null, durationMs: null });
       throw e;
     }
+  }
+
+  /**
+   * What the server's sealed description says of one recording (read through the patient's list,
+   * which the server access-checks and audits like any chart read). Remembered, so a playback of
+   * many pages asks once; a description that cannot be opened is remembered without a type.
+   */
+  async function describe(patientId: string, recordingId: string, correlationId: string): Promise<KnownRecording | null> {
+    const r = (await t.server.listRecordings(patientId, correlationId)).find((x) => x.recordingId === recordingId && x.patientId === patientId);
+    if (!r) return null;
+    await openRecording(r);
+    const info = known.get(recordingId) ?? { patientId, mimeType: null, chunkCount: r.status === 'complete' ? r.chunkCount : null };
+    known.set(recordingId, info);
+    return info;
   }
 
   /** Sends queued chunks of this user (oldest first), then the finishes that were waiting on them. */
@@ -227,8 +245,12 @@ export function createRecordings(t: TelemedicineState) {
         });
       }
       const live = registry.recording(input.recordingId, session.sessionId);
-      const mimeType = info?.mimeType ?? live?.mimeType ?? 'video/webm';
-      const total = info?.chunkCount ?? null;
+      // Nothing in memory (the workstation restarted, or the recording was made elsewhere): the
+      // content type and chunk count come from the recording's sealed Media on the server, the
+      // source of truth, opened here. Only a description that names none falls back to plain WebM.
+      const described = info ?? (live ? null : await describe(patientId, input.recordingId, correlationId));
+      const mimeType = described?.mimeType ?? live?.mimeType ?? FALLBACK_MIME_TYPE;
+      const total = described?.chunkCount ?? null;
       const done = total !== null ? expected >= total : page.length < input.limit;
       return { recordingId: input.recordingId, mimeType, chunks, done };
     },

@@ -243,6 +243,17 @@ function compose(opts: WorkstationOptions, policy: SessionPolicy, clock: Clock, 
         if (tokens) clientAuth?.install(tokens);
       },
       accessToken: (s) => (s.serverAuth as ServerTokens | null | undefined)?.accessToken ?? null,
+      // The shared client refreshes the installed tokens in place (the session's own object).
+      ...(client && clientAuth
+        ? {
+            refreshSession: async (s: UserSession) => {
+              const tokens = s.serverAuth as ServerTokens | null | undefined;
+              if (!tokens) return;
+              clientAuth.install(tokens);
+              await client.refresh();
+            },
+          }
+        : {}),
       ...teleParts,
       pending: pendingChunks(vault),
       audit,

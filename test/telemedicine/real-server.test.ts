@@ -5,7 +5,6 @@
  * identical bytes and never reaches the server's storage or log in plaintext, and signing out ends
  * the visit on the patient's side.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../src-server/index';
@@ -13,10 +12,10 @@ import type { LogLine } from '../../src-server/http/log';
 import type { EhrEvent } from '../../src-shared/api';
 import type { RecordingChunkPage, RecordingView, VisitLinkView, VisitSession } from '../../src-shared/api/types';
 import type { SignalMessage } from '../../src-shared/sync';
-import { createKeytarKeyStore } from '../../src-main/core/keychain';
 import type { Workstation } from '../../src-main/core/workstation';
 import { dumpDatabaseText } from '../server/helpers';
-import { ok, startEnrolledWorkstation, tempDirs } from '../session/real-stack';
+import { ok, tempDirs } from '../session/real-stack';
+import { closeStack, doctorWorkstation } from './helpers/doctor-stack';
 
 const CANARY = 'CANARY-PHI-Zelda-Quux';
 const PATIENT = 'demo-p-0002';
@@ -36,17 +35,11 @@ async function until(check: () => boolean, ms = 10_000): Promise<void> {
 
 beforeAll(async () => {
   server = await startServer({ dataDir: dirs.make('ehr-srv-'), port: 0, seed: 'demo', demoPatients: 10, log: (l) => logs.push(l) });
-  ws = await startEnrolledWorkstation(server, { dataDir: dirs.make('ehr-ws-'), keyStore: createKeytarKeyStore(`clinic-ehr-test-${randomUUID()}`), name: 'visit test' });
+  ws = await doctorWorkstation(server, dirs, { name: 'visit test' });
   ws.onEvent((e) => events.push(e));
-  await ok(ws.invoke('auth.login', { username: 'doctor', password: 'demo-doctor-2026' }));
-  await ok(ws.invoke('sync.now', {}));
 }, 120_000);
 
-afterAll(async () => {
-  await ws?.close();
-  await server?.close();
-  dirs.removeAll();
-});
+afterAll(() => closeStack(ws, server, dirs));
 
 describe('video visit through the real server', () => {
   it('signalling, a sealed recording and sign-out, end to end in Node', async () => {

@@ -11,13 +11,13 @@ import { startServer, type RunningServer } from '../../src-server/index';
 import type { LogLine } from '../../src-server/http/log';
 import type { RecordingView, VisitSession } from '../../src-shared/api/types';
 import { EhrError, ErrorCode } from '../../src-shared/errors';
-import { createKeytarKeyStore } from '../../src-main/core/keychain';
 import { privacyPortFromClient } from '../../src-main/core/access/privacy-review';
 import type { ClientAuthServer } from '../../src-main/core/auth';
 import type { ServerClient } from '../../src-main/core/sync/server-client';
 import { visitServerFromClient } from '../../src-main/core/telemedicine';
 import type { Workstation } from '../../src-main/core/workstation';
-import { ok, startEnrolledWorkstation, tempDirs } from '../session/real-stack';
+import { ok, tempDirs } from '../session/real-stack';
+import { closeStack, doctorWorkstation } from './helpers/doctor-stack';
 
 const PATIENT = 'demo-p-0002';
 const dirs = tempDirs();
@@ -31,18 +31,10 @@ describe('a visit after the access token expired (real server)', () => {
   beforeAll(async () => {
     server = await startServer({ dataDir: dirs.make('ehr-srv-'), port: 0, seed: 'demo', demoPatients: 10, now: () => new Date(clock), log: (l) => logs.push(l) });
     // The sync engine's own timer stays out of the way: the visit call is the one that meets the 401.
-    ws = await startEnrolledWorkstation(server, {
-      dataDir: dirs.make('ehr-ws-'), keyStore: createKeytarKeyStore(`clinic-ehr-test-${randomUUID()}`), name: 'refresh test', syncIntervalMs: 3_600_000,
-    });
-    await ok(ws.invoke('auth.login', { username: 'doctor', password: 'demo-doctor-2026' }));
-    await ok(ws.invoke('sync.now', {}));
+    ws = await doctorWorkstation(server, dirs, { name: 'refresh test', syncIntervalMs: 3_600_000 });
   }, 120_000);
 
-  afterAll(async () => {
-    await ws?.close();
-    await server?.close();
-    dirs.removeAll();
-  });
+  afterAll(() => closeStack(ws, server, dirs));
 
   it('refreshes once, retries, and the signalling socket uses the new token', async () => {
     const mark = logs.length;
@@ -68,6 +60,25 @@ describe('a visit after the access token expired (real server)', () => {
     const rec = await ok<RecordingView>(ws.invoke('recordings.start', { visitId: visit.visitId, mimeType: 'video/webm' }));
     expect(rec.status).toBe('recording');
     expect(logs.slice(mark).filter((l) => l.route === '/v1/auth/refresh')).toHaveLength(1);
+    await ok(ws.invoke('visits.end', { visitId: visit.visitId }));
+  });
+
+  it('a signalling socket that drops long after the last call reconnects after one refresh, and the visit stays open', async () => {
+    const visit = await ok<VisitSession>(ws.invoke('visits.start', { patientId: PATIENT }));
+    const entry = () => ws.telemedicine!.registry.all().find((v) => v.visitId === visit.visitId);
+    const first = entry()?.socket;
+    expect(first).toBeTruthy();
+    const mark = logs.length;
+    clock += 16 * 60_000; // no REST call since: the session's access token is now expired
+    first!.close(); // the network blips
+    const deadline = Date.now() + 15_000;
+    while ((!entry()?.socket || entry()?.socket === first) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(entry()?.status).toBe('open');
+    expect(entry()?.socket).toBeTruthy();
+    expect(entry()?.socket).not.toBe(first);
+    const after = logs.slice(mark);
+    expect(after.filter((l) => l.event === 'request' && l.route === '/v1/auth/refresh').map((l) => l.status)).toEqual([200]);
+    expect(after.filter((l) => l.visitId === visit.visitId && l.event === 'visit-signal-join').map((l) => l.side)).toEqual(['host']);
     await ok(ws.invoke('visits.end', { visitId: visit.visitId }));
   });
 });

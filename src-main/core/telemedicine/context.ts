@@ -26,6 +26,12 @@ export interface TelemedicineDeps {
   useSession(session: UserSession): void;
   /** The session's bearer access token for the signalling upgrade, or null (offline sign-in). */
   accessToken(session: UserSession): string | null;
+  /**
+   * Refreshes the session's tokens in place (one use of its rotating refresh token): a signalling
+   * upgrade refused with 401 — a reconnect long after the last REST call — gets one retry with the
+   * new access token. Absent in unit tests without a server client.
+   */
+  refreshSession?(session: UserSession): Promise<void>;
   now(): Date;
 }
 

@@ -77,30 +77,41 @@ export function createVisits(t: TelemedicineState) {
 
   /**
    * The bearer token is read at each (re)connect: a REST call may have refreshed it in place since
-   * the visit started, and a socket must never upgrade with the expired one.
+   * the visit started, and a socket must never upgrade with the expired one. An upgrade refused with
+   * 401 (the access token expired since the last REST call) refreshes the session once and retries.
    */
-  async function connect(v: VisitEntry, token: () => string | null): Promise<void> {
-    const bearer = token();
-    if (!bearer) throw new EhrError(ErrorCode.NO_SESSION, 'Not signed in to the sync server.');
-    const socket = await t.signals.connect(v.visitId, bearer, {
-      onMessage: (m) => onSignal(v, m),
-      onClose: () => {
-        if (v.socket !== socket) return;
-        v.socket = null;
-        if (v.status === 'open') void reconnect(v, token);
-      },
-    });
+  async function connect(v: VisitEntry, session: UserSession): Promise<void> {
+    const open = async () => {
+      const bearer = t.accessToken(session);
+      if (!bearer) throw new EhrError(ErrorCode.NO_SESSION, 'Not signed in to the sync server.');
+      return t.signals.connect(v.visitId, bearer, {
+        onMessage: (m) => onSignal(v, m),
+        onClose: () => {
+          if (v.socket !== socket) return;
+          v.socket = null;
+          if (v.status === 'open') void reconnect(v, session);
+        },
+      });
+    };
+    let socket: Awaited<ReturnType<typeof open>>;
+    try {
+      socket = await open();
+    } catch (e) {
+      if (!(e instanceof EhrError) || e.code !== ErrorCode.UNAUTHENTICATED || !t.refreshSession) throw e;
+      await t.refreshSession(session);
+      socket = await open();
+    }
     if (v.status !== 'open') socket.close();
     else v.socket = socket;
   }
 
   /** The socket dropped while the visit is open: retry; a server refusal means the visit is over there. */
-  async function reconnect(v: VisitEntry, token: () => string | null): Promise<void> {
+  async function reconnect(v: VisitEntry, session: UserSession): Promise<void> {
     for (const delay of RECONNECT_DELAYS_MS) {
       await new Promise((r) => setTimeout(r, delay).unref());
       if (v.status !== 'open') return;
       try {
-        await connect(v, token);
+        await connect(v, session);
         return;
       } catch (e) {
         if (!isTransient(e)) break;
@@ -114,7 +125,6 @@ export function createVisits(t: TelemedicineState) {
 
     async start(session: UserSession, actor: AuditActor, patientId: string, correlationId: string): Promise<VisitEntry> {
       if (!t.accessToken(session)) throw new EhrError(ErrorCode.OFFLINE, 'A video visit needs the sync server: sign in while it can be reached.', { reason: 'OFFLINE_SESSION' });
-      const token = (): string | null => t.accessToken(session);
       t.useSession(session);
       const visit = await t.server.startVisit(patientId, correlationId);
       const iceServers = await t.server.iceServers(correlationId).catch(() => []);
@@ -133,7 +143,7 @@ export function createVisits(t: TelemedicineState) {
       };
       registry.addVisit(v);
       try {
-        await connect(v, token);
+        await connect(v, session);
       } catch (e) {
         // Without signalling there is no visit: close it on the server too.
         await endOne(v, 'ended', { tellServer: true, session, correlationId });

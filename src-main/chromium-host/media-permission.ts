@@ -12,12 +12,11 @@
 import type { BrowserContext } from 'playwright-core';
 
 /** Playwright's names for what a visit needs (the clipboard for "Copy patient link"). */
-export const VISIT_PERMISSIONS = ['camera', 'microphone', 'clipboard-write'] as const;
+const VISIT_PERMISSIONS = ['camera', 'microphone', 'clipboard-write'] as const;
 
 export interface MediaGrant {
   /** Brings the context's grants in line with the core; resolves when done. Never throws. */
   sync(): Promise<void>;
-  readonly granted: boolean;
 }
 
 export function mediaGrantFollowing(context: BrowserContext, origin: string, allowed: () => boolean): MediaGrant {
@@ -35,9 +34,6 @@ export function mediaGrantFollowing(context: BrowserContext, origin: string, all
     sync() {
       chain = chain.then(apply).catch(() => undefined); // the context may be closing
       return chain;
-    },
-    get granted() {
-      return granted;
     },
   };
 }

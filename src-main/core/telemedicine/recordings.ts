@@ -59,14 +59,16 @@ export function createRecordings(t: TelemedicineState) {
     return r;
   }
 
+  /** What playback needs to remember of a server recording; its count is final only once finished (a recording still going has none yet). */
+  const knownOf = (r: Recording, mimeType: string | null): KnownRecording => ({ patientId: r.patientId, mimeType, chunkCount: r.status === 'complete' ? r.chunkCount : null });
+
   async function openRecording(r: Recording): Promise<RecordingView> {
     if (!r.meta) return viewOf(r, { title: null, mimeType: null, durationMs: null });
     try {
       const k = await t.keys.openingKey(r.patientId, r.meta.keyId);
       const media = openMeta(r.meta as Envelope, r.recordingId, r.patientId, k.key);
       const mimeType = media.content.contentType ?? null;
-      // The count is final only once finished (a recording still going has no count yet on the server).
-      known.set(r.recordingId, { patientId: r.patientId, mimeType, chunkCount: r.status === 'complete' ? r.chunkCount : null });
+      known.set(r.recordingId, knownOf(r, mimeType));
       return viewOf(r, { title: media.content.title ?? null, mimeType, durationMs: media.duration !== undefined ? Math.round(media.duration * 1000) : null });
     } catch (e) {
       // One unreadable description must not hide the patient's other recordings; it shows untitled.
@@ -84,9 +86,9 @@ export function createRecordings(t: TelemedicineState) {
     const r = (await t.server.listRecordings(patientId, correlationId)).find((x) => x.recordingId === recordingId && x.patientId === patientId);
     if (!r) return null;
     await openRecording(r);
-    const info = known.get(recordingId) ?? { patientId, mimeType: null, chunkCount: r.status === 'complete' ? r.chunkCount : null };
-    known.set(recordingId, info);
-    return info;
+    // A description that could not be opened is remembered without a type.
+    if (!known.has(recordingId)) known.set(recordingId, knownOf(r, null));
+    return known.get(recordingId)!;
   }
 
   /** Sends queued chunks of this user (oldest first), then the finishes that were waiting on them. */

@@ -17,9 +17,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchResult } from './bench-kit';
@@ -82,7 +82,18 @@ interface Endpoint {
 }
 
 /** The server in its own process, on the data dir the in-process seeding left behind. */
-export function spawnServer(dataDir: string, databaseUrl: string | undefined): Promise<{ endpoint: Endpoint; stop(): Promise<void> }> {
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); null elsewhere. */
+export function processCpuSeconds(pid: number): number | null {
+  try {
+    // Fields after the command name (which may hold spaces, so split after its closing paren): utime is the 12th, stime the 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+export function spawnServer(dataDir: string, databaseUrl: string | undefined): Promise<{ endpoint: Endpoint; pid: number; stop(): Promise<void> }> {
   const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'sync', 'helpers', 'server-process.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir, ...(databaseUrl ? [databaseUrl] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const stop = () => new Promise<void>((resolve) => {
@@ -92,7 +103,7 @@ export function spawnServer(dataDir: string, databaseUrl: string | undefined): P
   });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server process exited (${code})`)));
-    createInterface({ input: child.stdout }).once('line', (line) => resolve({ endpoint: JSON.parse(line) as Endpoint, stop }));
+    createInterface({ input: child.stdout }).once('line', (line) => resolve({ endpoint: JSON.parse(line) as Endpoint, pid: child.pid!, stop }));
   });
 }
 
@@ -147,7 +158,7 @@ export default async function run(): Promise<BenchResult> {
     // No config override: the access-rate monitor runs with the production defaults.
   });
   notes.push(`server database: ${pg ? 'PostgreSQL' : 'PGlite'}; the server runs in its own process after seeding`);
-  let serverProcess: { endpoint: Endpoint; stop(): Promise<void> } | null = null;
+  let serverProcess: { endpoint: Endpoint; pid: number; stop(): Promise<void> } | null = null;
   let inProcessOpen = true;
   const closeInProcess = async () => {
     if (inProcessOpen) await server.close();
@@ -199,15 +210,21 @@ export default async function run(): Promise<BenchResult> {
       deviceId: fresh.vault.device.deviceId, now: () => new Date(), backoff: DEFAULT_BACKOFF, pushBatch: 500, pullLimit: PULL_LIMIT, auditBatch: 2000,
     };
     const profiler = process.env.BENCH_SYNC_CPU_PROF ? await startProfile() : null;
+    const serverCpu0 = processCpuSeconds(serverProcess.pid);
+    const clientCpu0 = process.cpuUsage();
     const s0 = performance.now();
     const pulled = await pullChanges(pullCtx);
     const initialSeconds = (performance.now() - s0) / 1000;
+    const clientCpu = process.cpuUsage(clientCpu0);
+    const serverCpu = serverCpu0 === null ? null : processCpuSeconds(serverProcess.pid)! - serverCpu0;
     if (profiler) await profiler.stop(join(process.env.BENCH_SYNC_CPU_PROF!, 'client-pull.cpuprofile'));
     const stored = fresh.vault.resources.count();
     // The demo seed's two patients are not on the nurse's ward; everything seeded here is.
     if (stored < RECORDS) throw new Error(`initial sync stored ${stored} of ${RECORDS} records`);
     const t = pulled.timings;
     notes.push(`initial sync stored ${stored} records in ${initialSeconds.toFixed(1)} s (waiting for pages ${(t.fetchMs / 1000).toFixed(1)} s, opening ${(t.openMs / 1000).toFixed(1)} s, storing ${(t.storeMs / 1000).toFixed(1)} s)`);
+    // Both processes share this machine's cores: their CPU time says which side sets the pace.
+    notes.push(`initial sync CPU: workstation process ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)} s, server process ${serverCpu === null ? 'n/a' : `${serverCpu.toFixed(1)} s`}${pg ? ' (PostgreSQL itself not counted)' : ' (PGlite runs inside it)'}, over ${initialSeconds.toFixed(1)} s on ${availableParallelism()} cores`);
     const initial_sync_records_per_s = stored / initialSeconds;
     await close(fresh);
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { createKeytarKeyStore, KeychainAccount, type KeyStore } from '../../src-main/core/keychain';
-import { configure, lockExclusive, type Db } from '../../src-main/core/vault/connection';
+import { configure, lockExclusive, setNewFilePageSize, type Db } from '../../src-main/core/vault/connection';
 import { VAULT_CIPHERS } from '../../src-main/core/vault/meta';
 import { migrate } from '../../src-main/core/vault/migrations';
 import { createPatientRepository } from '../../src-main/core/vault/repos/patients';
@@ -202,7 +202,8 @@ function measurePlain(): { writeMs: number; readMs: number; pointReadMs: number;
   const dir = tempDir('ehr-bench-plain-');
   try {
     const db = new Database(join(dir, 'plain.db'), { timeout: 0 });
-    // Every setting the vault's connection has, save the key: exclusive lock, WAL, FULL, cache, temp_store.
+    // Every setting the vault's connection has, save the key: page size, exclusive lock, WAL, FULL, cache, temp_store.
+    setNewFilePageSize(db);
     lockExclusive(db);
     configure(db, { cipher: 'sqlcipher', cacheSizeMb: CACHE_MB, journalMode: 'WAL', synchronous: 'FULL' });
     migrate(db);

@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryKeyStore, type KeyStore } from '../../src-main/core/keychain';
+import { createMemoryKeyStore, KeychainAccount, type KeyStore } from '../../src-main/core/keychain';
 import { DEFAULT_CIPHER, openVault, VAULT_FILE } from '../../src-main/core/vault';
-import { AEGIS_ALGORITHM } from '../../src-main/core/vault/connection';
+import { AEGIS_ALGORITHM, openKeyed, VAULT_PAGE_SIZE } from '../../src-main/core/vault/connection';
 import { META_FILE, readMeta, VAULT_CIPHERS, writeMeta } from '../../src-main/core/vault/meta';
 import { CANARY, canaryPatient, dirContainsPlaintext, removeDir, tempDir } from './helpers';
 
@@ -26,7 +26,7 @@ async function seeded(dir: string, keyStore: KeyStore, cipher?: (typeof VAULT_CI
 }
 
 /** Flips one byte at `at` (from the page start) in every page but the first, so any query meets a damaged page. */
-function flipInEveryPage(file: string, at: (pageSize: number) => number, pageSize = 4096): void {
+function flipInEveryPage(file: string, at: (pageSize: number) => number, pageSize = VAULT_PAGE_SIZE): void {
   const size = statSync(file).size;
   const fd = openSync(file, 'r+');
   try {
@@ -97,6 +97,34 @@ describe('ciphers', () => {
       const again = await openVault({ dir, keyStore });
       expect(again.cipher).toBe(cipher);
       again.close();
+    });
+
+    it(`a new vault has ${VAULT_PAGE_SIZE}-byte pages; a vault made with SQLite's 4 KiB pages keeps them, and its data`, async () => {
+      const keyStore = createMemoryKeyStore();
+      await seeded(dir, keyStore, cipher);
+      const vault = await openVault({ dir, keyStore });
+      expect(vault.db.pragma('page_size', { simple: true })).toBe(VAULT_PAGE_SIZE);
+      vault.close();
+
+      // A vault file begun with 4 KiB pages (every vault made before the page size was set):
+      const old = tempDir();
+      try {
+        const oldStore = createMemoryKeyStore();
+        const key = randomBytes(32);
+        await oldStore.set(KeychainAccount.vaultKey, key);
+        const db = openKeyed(join(old, VAULT_FILE), key, { cipher });
+        db.pragma('page_size=4096');
+        db.exec('CREATE TABLE first_page (x); DROP TABLE first_page;');
+        db.close();
+        await seeded(old, oldStore, cipher);
+        const reopened = await openVault({ dir: old, keyStore: oldStore });
+        expect(reopened.db.pragma('page_size', { simple: true })).toBe(4096);
+        expect(reopened.patients.getByMrn(CANARY.mrn)?.familyName).toBe(CANARY.family);
+        expect(reopened.patients.count()).toBe(PATIENTS + 1);
+        reopened.close();
+      } finally {
+        removeDir(old);
+      }
     });
 
     // Offsets from the page start: page content, and the last bytes of the page (the reserved

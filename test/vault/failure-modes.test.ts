@@ -12,6 +12,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKeytarKeyStore, createMemoryKeyStore, KeychainAccount, type KeyStore } from '../../src-main/core/keychain';
 import { openVault, VAULT_FILE, type Vault } from '../../src-main/core/vault';
+import { VAULT_PAGE_SIZE } from '../../src-main/core/vault/connection';
 import { EhrError } from '../../src-shared/errors';
 import { CANARY, canaryPatient, removeDir, runVaultChild, startVaultChild, tempDir, uniqueService, unlockTestKeyring } from './helpers';
 
@@ -119,8 +120,8 @@ describe('vault failure modes', () => {
   it('a truncated file -> CORRUPT (cut at a page boundary, and mid-page), left as it was', async () => {
     copyFileSync(file, `${file}.bak`);
     const size = statSync(file).size;
-    expect(size).toBeGreaterThan(16 * 4096);
-    for (const cut of [Math.floor(size / 2 / 4096) * 4096, 1000]) {
+    expect(size).toBeGreaterThan(4 * VAULT_PAGE_SIZE);
+    for (const cut of [Math.floor(size / 2 / VAULT_PAGE_SIZE) * VAULT_PAGE_SIZE, 1000]) {
       truncateSync(file, cut);
       const err = await openError(dir, keyStore);
       expect(err).toMatchObject({ name: 'VaultCorruptError', detail: { reason: 'CORRUPT' } });
@@ -134,12 +135,12 @@ describe('vault failure modes', () => {
     copyFileSync(file, `${file}.bak`);
     const size = statSync(file).size;
     const fd = openSync(file, 'r+');
-    const page = Buffer.alloc(4096);
+    const page = Buffer.alloc(VAULT_PAGE_SIZE);
     // Damage every page but the first: whatever the query touches is damaged.
-    for (let offset = 4096; offset + 4096 <= size; offset += 4096) {
-      readSync(fd, page, 0, 4096, offset);
+    for (let offset = VAULT_PAGE_SIZE; offset + VAULT_PAGE_SIZE <= size; offset += VAULT_PAGE_SIZE) {
+      readSync(fd, page, 0, VAULT_PAGE_SIZE, offset);
       page[100] = (page[100] ?? 0) ^ 0xff;
-      writeSync(fd, page, 0, 4096, offset);
+      writeSync(fd, page, 0, VAULT_PAGE_SIZE, offset);
     }
     closeSync(fd);
     let err: unknown;

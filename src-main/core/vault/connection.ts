@@ -94,6 +94,21 @@ export function lockExclusive(db: Db): void {
   db.pragma('locking_mode=EXCLUSIVE');
 }
 
+/**
+ * Page size of a new vault (fixed by SQLite when the first page is written; existing vaults keep
+ * theirs). 16 KiB rather than SQLite's 4 KiB: an initial sync writes ~100,000 records of ~1 KB in
+ * bulk, and with 4 KiB pages a fifth of the insert time went to B-tree page splits and per-page
+ * encryption. Measured on the vault's own schema (3 indexes, one a generated column), AEGIS,
+ * WAL, synchronous=FULL: 100,000 pulled-record inserts 3.5–4.1 s at 4 KiB, 2.35–2.8 s at 16 KiB
+ * (32 KiB gained another ~10%, at four times the bytes read per cold point read). docs/vault.md.
+ */
+export const VAULT_PAGE_SIZE = 16_384;
+
+/** Sets a new, still empty database file's page size (a no-op on a file that has pages). */
+export function setNewFilePageSize(db: Db): void {
+  db.pragma(`page_size=${VAULT_PAGE_SIZE}`);
+}
+
 /** First read: proves the key (page 1 decrypts) and takes the exclusive lock. Throws SqliteError. */
 export function probe(db: Db): void {
   db.prepare('SELECT count(*) FROM sqlite_master').get();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { loadOrCreateDeviceSigningKey, type DeviceSigningKey } from '../keychain/device-key';
 import { VaultKeyMissingError } from '../keychain/errors';
 import { KeychainAccount, type KeyStore } from '../keychain/key-store';
-import { configure, openKeyed, probe, type ConnectionOptions, type Db } from './connection';
+import { configure, openKeyed, probe, setNewFilePageSize, type ConnectionOptions, type Db } from './connection';
 import { VaultClosedError, VaultCorruptError, VaultReadOnlyError, fromStorage, toVaultError } from './errors';
 import { readMeta, writeMeta, keyCheckOf, type VaultCipher } from './meta';
 import { guardRepository } from './guard';
@@ -112,6 +112,7 @@ async function createNewVault(file: string, dir: string, keyStore: KeyStore, cur
   }
   await keyStore.delete(KeychainAccount.vaultKeyPending);
   const db = openKeyed(file, key, { cipher, nativeBinding });
+  setNewFilePageSize(db);
   probe(db);
   chmodSync(file, 0o600); // encrypted anyway; owner-only as well (SQLite gives the WAL the same mode)
   writeMeta(dir, { format: 1, cipher, keyCheck: keyCheckOf(key) });

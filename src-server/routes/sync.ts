@@ -71,7 +71,10 @@ export function syncRoutes(ctx: ServerContext) {
       // Sent pre-serialised (PullResponseSchema's shape; the client validates it): the page's
       // records are already JSON text, so they are not turned into objects and back.
       const body = `{"records":[${page.recordsJson}],"nextCursor":${JSON.stringify(nextCursor)},"hasMore":${page.hasMore},"total":${total},"serverTime":${JSON.stringify(now.toISOString())}}`;
-      return reply.type('application/json; charset=utf-8').send(body) as never;
+      // Encoded once, here: handed a string of megabytes, the reply measured its UTF-8 length
+      // (flattening it) and then encoded it again to write it — a fifth of the server's time in an
+      // initial sync.
+      return reply.type('application/json; charset=utf-8').send(Buffer.from(body, 'utf8')) as never;
     });
   };
 }

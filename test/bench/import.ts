@@ -16,11 +16,11 @@
  * (V8 CPU profile of the client), BENCH_SYNC_PG=1 for PostgreSQL instead of PGlite.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchResult } from './bench-kit';
-import { spawnServer, startProfile } from './sync';
+import { processCpuSeconds, spawnServer, startProfile } from './sync';
 import { startServer } from '../../src-server/index';
 import { openVault } from '../../src-main/core/vault';
 import { createMemoryKeyStore } from '../../src-main/core/keychain';
@@ -117,17 +117,23 @@ export default async function run(): Promise<BenchResult> {
 
       const profiler = process.env.BENCH_IMPORT_CPU_PROF ? await startProfile() : null;
       // What `npm run import` does: import and push side by side, then a last full cycle.
+      const serverCpu0 = processCpuSeconds(server.pid);
+      const clientCpu0 = process.cpuUsage();
       const i0 = performance.now();
       let importedAt = 0;
       const { run: report, status } = await importAndSync([folder], opts, engine, (p) => {
         if (p.filesDone === p.files) importedAt = performance.now();
       });
       const totalS = (performance.now() - i0) / 1000;
+      const clientCpu = process.cpuUsage(clientCpu0);
+      const serverCpu = serverCpu0 === null ? null : processCpuSeconds(server.pid)! - serverCpu0;
       const importS = (importedAt - i0) / 1000;
       const syncS = totalS - importS;
       if (profiler) await profiler.stop(join(process.env.BENCH_IMPORT_CPU_PROF!, 'client-import.cpuprofile'));
       const resources = report.totals.imported + report.totals.directory;
       notes.push(`imported ${report.totals.imported} records + ${report.totals.directory} directory resources of ${report.totals.patients} patients in ${importS.toFixed(1)} s (pushing beside it), the rest synced ${syncS.toFixed(1)} s later (state ${status.state}, ${status.pendingMutations} left, ${status.audit.pending} audit entries left)`);
+      // Both processes share this machine's cores: their CPU time says which side sets the pace.
+      notes.push(`CPU during import + sync: workstation process ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(1)} s (the validation worker included), server process ${serverCpu === null ? 'n/a' : `${serverCpu.toFixed(1)} s`}${pg ? ' (PostgreSQL itself not counted)' : ' (PGlite runs inside it)'}, over ${totalS.toFixed(1)} s on ${availableParallelism()} cores`);
       if (report.totals.invalid || report.fileProblems.length) notes.push(`unexpected: ${report.totals.invalid} invalid entries, ${report.fileProblems.length} file problems`);
       const sorted = [...fixed].sort((a, b) => a - b);
       return {

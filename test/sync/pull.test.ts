@@ -125,6 +125,21 @@ describe('pull: bulk apply with FHIR validation deferred to first read', () => {
     expect(vault.resources.get('bad-2')).toMatchObject({ version: 4, resource: { valueString: 'fixed' } });
   });
 
+  it('does not open what the vault already holds at that version or newer (its own pushes coming back): not decrypted, not reported; a newer version is', async () => {
+    await pullChanges(contextFor(vault, scriptedServer([record(note('h-1', PATIENT, 'held')), record(note('h-2', PATIENT, 'old'))]).pull, 10));
+    vault.kv.set('sync.pull.cursor', '');
+    // A damaged copy of the version held: opening it would fail its integrity check and be reported.
+    const damaged = record(note('h-1', PATIENT, 'held'));
+    const ct = Buffer.from(damaged.envelope.ct, 'base64url');
+    ct[3]! ^= 1;
+    damaged.envelope = { ...damaged.envelope, ct: ct.toString('base64url') };
+    const report = await pullChanges(contextFor(vault, scriptedServer([damaged, record(note('h-2', PATIENT, 'new'), 2)]).pull, 10));
+    expect(report).toMatchObject({ received: 2, stored: 1, skipped: 0 });
+    expect(vault.kv.getJson('sync.pull.skipped')).toBeNull();
+    expect(vault.resources.get('h-1')).toMatchObject({ version: 1, resource: { valueString: 'held' } });
+    expect(vault.resources.get('h-2')).toMatchObject({ version: 2, resource: { valueString: 'new' } });
+  });
+
   it('refuses tampered envelopes and plaintext that names another record (INTEGRITY), an invalid Patient (INVALID): skipped by id, nothing stored', async () => {
     const tampered = record(note('t-1', PATIENT, 'x'));
     const ct = Buffer.from(tampered.envelope.ct, 'base64url');

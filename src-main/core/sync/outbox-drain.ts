@@ -70,10 +70,16 @@ async function sealBatch(ctx: SyncContext, rows: OutboxRow[]): Promise<{ row: Ou
   const sealed: { row: OutboxRow; mutation: Mutation }[] = [];
   // Two edits of one record in one batch: the second builds on the version the first will produce.
   const predicted = new Map<string, number>();
+  // One key look-up per patient per batch (an import's batch is hundreds of one patient's records).
+  const keys = new Map<string, DataKey>();
   for (const row of rows) {
     try {
       if (!row.patientId) throw new EhrError(ErrorCode.INVALID, 'no patient', { recordId: row.recordId });
-      const key = await ctx.keys.sealingKey(row.patientId);
+      let key = keys.get(row.patientId);
+      if (!key) {
+        key = await ctx.keys.sealingKey(row.patientId);
+        keys.set(row.patientId, key);
+      }
       const base = predicted.get(row.recordId) ?? effectiveBase(ctx, row);
       predicted.set(row.recordId, base + 1);
       sealed.push({ row, mutation: sealMutation(row, base, key) });
@@ -108,6 +114,9 @@ function applyResults(ctx: SyncContext, batch: { row: OutboxRow; mutation: Mutat
   const { vault } = ctx;
   const userId = ctx.client.currentUser()?.id ?? null;
   vault.transaction(() => {
+    // Version and status of the batch's records, read once and kept current below: the loop needs
+    // no resource's JSON (a full get per answer was a tenth of an import's client time).
+    const states = vault.resources.localStates(batch.map((b) => b.row.recordId));
     for (const { row, mutation } of batch) {
       const r = byId.get(row.mutationId);
       if (!r) continue; // not answered: stays queued, retried next pass
@@ -119,20 +128,24 @@ function applyResults(ctx: SyncContext, batch: { row: OutboxRow; mutation: Mutat
         // Keyed by the ORIGINAL base the offline edits share, so every later one finds it.
         const base = prior && row.baseVersion >= prior.base && row.baseVersion <= prior.version ? prior.base : row.baseVersion;
         vault.kv.setJson(KV.rebase(row.recordId), { base, version: r.version } satisfies RebaseEntry);
-        const local = vault.resources.get(row.recordId);
+        const local = states.get(row.recordId);
         if (local && local.version < r.version && local.status !== 'conflict') {
           const stillQueued = batch.some((b) => b.row.seq > row.seq && b.row.recordId === row.recordId && byId.get(b.row.mutationId)?.status !== 'applied');
-          vault.resources.setStatus(row.recordId, row.op === 'delete' ? 'deleted' : stillQueued ? 'pending' : 'synced', r.version);
+          const status = row.op === 'delete' ? 'deleted' : stillQueued ? 'pending' : 'synced';
+          vault.resources.setStatus(row.recordId, status, r.version);
+          states.set(row.recordId, { version: r.version, status });
         }
       } else if (r.status === 'conflict') {
         report.conflicts++;
         const side = theirs.get(row.mutationId);
-        if (side && vault.resources.get(row.recordId)) {
+        const local = states.get(row.recordId);
+        if (side && local) {
           vault.outbox.remove(row.mutationId);
           vault.resources.markConflict(row.recordId, {
             ...side,
             mine: { baseVersion: mutation.baseVersion, mutationId: row.mutationId, deviceId: ctx.deviceId, authorUserId: userId, at: row.createdAt },
           } as ConflictTheirs);
+          states.set(row.recordId, { ...local, status: 'conflict' });
         } else {
           // Theirs is a deletion or could not be opened: ours stays in the outbox, held for review — never lost.
           hold(ctx, row, 'conflict-unreadable');

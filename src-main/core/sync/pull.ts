@@ -115,6 +115,23 @@ async function openPage(ctx: SyncContext, records: PulledRecord[], memo: KeyMemo
 }
 
 /**
+ * The page's records the vault does not already hold at that version or newer. The others would be
+ * skipped by applyServerPage anyway, so they are not opened (no key, no decryption): they are
+ * mostly this workstation's own pushes coming back in the next pull, which during an import is
+ * every record. Their patients still count as seen (for "data as of").
+ */
+function notYetHeld(ctx: SyncContext, records: PulledRecord[], seenPatients: Set<string>): PulledRecord[] {
+  const states = ctx.vault.resources.localStates(records.map((r) => r.envelope.recordId));
+  if (states.size === 0) return records;
+  return records.filter(({ envelope: env }) => {
+    const local = states.get(env.recordId);
+    if (!local || local.version < env.version) return true;
+    seenPatients.add(env.patientId);
+    return false;
+  });
+}
+
+/**
  * Stores opened records (call inside the page's vault transaction): one bulk apply per page.
  * Validation refusals of records checked at pull time (Patient, conflict side) are skipped by id;
  * storage failures abort the page (and keep the cursor).
@@ -163,7 +180,7 @@ export async function pullChanges(ctx: SyncContext, onProgress?: (p: PullProgres
       // later tick, and otherwise the server would only hear of it once this page is stored.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    const { opened, failed } = await openPage(ctx, page.records, memo);
+    const { opened, failed } = await openPage(ctx, notYetHeld(ctx, page.records, seenPatients), memo);
     lap('openMs');
     vault.transaction(() => {
       storeRecords(ctx, opened, failed, report, seenPatients);
@@ -243,7 +260,7 @@ export async function pullHistories(ctx: SyncContext): Promise<PullReport> {
         startedAt ??= page.serverTime ?? ctx.now().toISOString();
         // Only this patient's records belong here (the server filters; we check).
         const mine = page.records.filter((r) => r.envelope.patientId === patientId);
-        const { opened, failed } = await openPage(ctx, mine, memo);
+        const { opened, failed } = await openPage(ctx, notYetHeld(ctx, mine, seen), memo);
         ctx.vault.transaction(() => {
           storeRecords(ctx, opened, failed, report, seen);
           setCursor(page.hasMore ? page.nextCursor : null);

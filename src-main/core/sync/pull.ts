@@ -118,7 +118,9 @@ async function openPage(ctx: SyncContext, records: PulledRecord[], memo: KeyMemo
  * The page's records the vault does not already hold at that version or newer. The others would be
  * skipped by applyServerPage anyway, so they are not opened (no key, no decryption): they are
  * mostly this workstation's own pushes coming back in the next pull, which during an import is
- * every record. Their patients still count as seen (for "data as of").
+ * every record. Their patients still count as seen (for "data as of"). applyServerPage reads the
+ * local versions again inside the page's transaction, on purpose: a local write may land while the
+ * page's keys are fetched, and only that read decides what is stored.
  */
 function notYetHeld(ctx: SyncContext, records: PulledRecord[], seenPatients: Set<string>): PulledRecord[] {
   const states = ctx.vault.resources.localStates(records.map((r) => r.envelope.recordId));

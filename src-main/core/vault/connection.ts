@@ -99,7 +99,7 @@ export function lockExclusive(db: Db): void {
  * theirs). 16 KiB rather than SQLite's 4 KiB: an initial sync writes ~100,000 records of ~1 KB in
  * bulk, and with 4 KiB pages a fifth of the insert time went to B-tree page splits and per-page
  * encryption. Measured on the vault's own schema (3 indexes, one a generated column), AEGIS,
- * WAL, synchronous=FULL: 100,000 pulled-record inserts 3.5–4.1 s at 4 KiB, 2.35–2.8 s at 16 KiB
+ * WAL, synchronous=FULL: 100,000 pulled-record inserts 3.1–4.1 s at 4 KiB, 2.3–2.8 s at 16 KiB
  * (32 KiB gained another ~10%, at four times the bytes read per cold point read). docs/vault.md.
  */
 export const VAULT_PAGE_SIZE = 16_384;
